@@ -1,0 +1,1174 @@
+/**
+ * `createClient()`: the composition root. It creates the one XState actor of a client and the thin
+ * service around it (adapter, send buffer, dispatcher, pending requests, events). The machine decides
+ * every lifecycle step; this file performs the effects it asks for and carries data on the hot path
+ * without touching the machine.
+ */
+import { type Actor, type SnapshotFrom, createActor } from 'xstate';
+import { connectionMachine, type CloseHookOutput } from '../machines/connection.machine.js';
+import type {
+  ConnectionEmitted,
+  ConnectionEvent,
+  HookActorInput,
+  MachineConfig,
+  SocketActorInput,
+} from '../machines/connection.types.js';
+import { assertValidClose } from './core/close-codes.js';
+import {
+  ClientStoppedError,
+  ConnectError,
+  ConnectionClosedError,
+  DuplicateKeyError,
+  HandshakeError,
+  HookError,
+  InvalidCloseError,
+  InvalidOptionsError,
+  InvalidStateError,
+  NotOpenError,
+  RequestAbortedError,
+  SessionEndedError,
+  StartError,
+  UndeliveredError,
+  type WsmError,
+  isWsmError,
+  messageOf,
+} from './core/errors.js';
+import { Message } from './core/message.js';
+import { type ResolvedOptions, checkUrl, resolveOptions } from './core/options.js';
+import type { AttemptInfo, ClientState, Clock, CloseInfo, Data } from './core/types.js';
+import { Emitter } from './events.js';
+import { redactUrl } from './redact.js';
+import { Correlator, type PendingEntry } from './rpc/correlator.js';
+import { SendQueue, byteLength } from './session/send-queue.js';
+import {
+  type SessionRuntime,
+  type SocketLink,
+  closeHookActor,
+  openHookActor,
+  socketActor,
+} from './session/socket.actor.js';
+import type { SocketAdapter, SocketConnection } from './transport/adapter.js';
+import type {
+  ClientEvents,
+  ClientOptions,
+  ClientStats,
+  CloseRequest,
+  RequestOptions,
+  SendResult,
+  Session,
+} from './types.js';
+
+/** Provided once per module, never per client (a provide() costs ~240 µs and 24 KiB). */
+const liveMachine = connectionMachine.provide({
+  actors: { socket: socketActor, openHook: openHookActor, closeHook: closeHookActor },
+});
+
+/** The running actor's type, for embedding (`waitFor`, `useSelector`). */
+export type ClientActor = Actor<typeof liveMachine>;
+type Snapshot = SnapshotFrom<typeof liveMachine>;
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The client state name of a machine snapshot.
+ *
+ * @example
+ * ```ts
+ * client.actor.subscribe((s) => console.log(stateOf(s)));
+ * ```
+ */
+export function stateOf(snapshot: { matches(value: any): boolean }): ClientState {
+  if (snapshot.matches({ session: 'open' })) return 'open';
+  if (snapshot.matches({ session: 'closing' })) return 'closing';
+  if (snapshot.matches({ session: { establishing: 'opening' } })) return 'opening';
+  if (snapshot.matches('session')) return 'connecting';
+  if (snapshot.matches('reconnecting')) return 'reconnecting';
+  if (snapshot.matches('stopped')) return 'stopped';
+  return 'idle';
+}
+
+function isData(value: unknown): value is Data {
+  return typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer;
+}
+
+/** The per-session handle given to hooks. */
+class SessionHandle implements Session {
+  readonly id: number;
+  private readonly abort = new AbortController();
+  private readonly client: WsClient;
+  /** The connection, once the handshake completed. */
+  conn: SocketConnection | undefined;
+  /** The subprotocol the server picked. */
+  protocol = '';
+  /** True from the moment the machine starts closing this session. */
+  ending = false;
+  /** True once the machine left the session: the handle refuses to write. */
+  ended = false;
+
+  constructor(id: number, client: WsClient) {
+    this.id = id;
+    this.client = client;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  markEnding(): void {
+    this.ending = true;
+    if (!this.abort.signal.aborted) this.abort.abort(new ConnectionClosedError('The session is ending'));
+  }
+
+  send(data: Data): SendResult {
+    if (this.ended || this.conn === undefined) throw new SessionEndedError(this.id);
+    this.client.writeOrThrow(this, data);
+    return 'sent';
+  }
+
+  request(data: Data, options?: RequestOptions): Promise<Message> {
+    return this.client.requestOn(this, data, options ?? {});
+  }
+
+  restart(reason?: string): void {
+    if (!this.ending && !this.ended) this.client.sendToMachine({ type: 'client.restart', reason });
+  }
+
+  exit(reason?: string): void {
+    if (!this.ended) this.client.sendToMachine({ type: 'client.exit', reason });
+  }
+}
+
+/**
+ * A WebSocket client whose lifecycle is an XState v5 statechart. Create it with {@link createClient}.
+ */
+export class WsClient implements SessionRuntime {
+  /** The running XState actor: `waitFor(client.actor, ...)`, `subscribe`, inspection. */
+  readonly actor: ClientActor;
+  private readonly options: ResolvedOptions;
+  private readonly adapter: SocketAdapter;
+  private readonly clock: Clock;
+  private readonly emitter: Emitter<ClientEvents & Record<string, unknown>>;
+  private readonly queue: SendQueue | undefined;
+  private readonly correlator: Correlator;
+  private current: SessionHandle | undefined;
+  private lastState: ClientState = 'idle';
+  private lastClose: CloseInfo | undefined;
+  private pendingEmits: ConnectionEmitted[] = [];
+  private draining = false;
+  private startWaiter: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private stopWaiters: Array<() => void> = [];
+  /** Session whose ping is out and not yet answered (0 = none). */
+  private awaitingPongFor = 0;
+  private pingSentAt = 0;
+  private inFlight = 0;
+  private readonly inbound: Message[] = [];
+  private inboundHead = 0;
+  private readonly counters = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    sessions: 0,
+    reconnects: 0,
+    undelivered: 0,
+    inboundQueuePeak: 0,
+    inboundDiscarded: 0,
+    lastRttMs: undefined as number | undefined,
+  };
+  private readonly hooks: ClientOptions['hooks'] & {};
+  private readonly prepare: ((m: Message) => unknown) | undefined;
+  private readonly isPong: ((m: Message) => boolean) | undefined;
+  private reportedWithoutListener = new WeakSet<object>();
+
+  /** @internal use {@link createClient}. */
+  constructor(options: ClientOptions, defaultAdapter: SocketAdapter | (() => SocketAdapter) | undefined) {
+    const adapter =
+      options?.adapter ?? (typeof defaultAdapter === 'function' ? defaultAdapter() : defaultAdapter);
+    if (adapter === undefined) {
+      throw new InvalidOptionsError([
+        {
+          option: 'adapter',
+          value: undefined,
+          expected:
+            'a SocketAdapter: this runtime has no global WebSocket; import from "wsmachine/node" (uses ws) or pass one',
+        },
+      ]);
+    }
+    this.options = resolveOptions(options, {
+      protocolPing: adapter.capabilities?.protocolPing === true,
+      headers: adapter.capabilities?.headers === true,
+    });
+    this.adapter = adapter;
+    this.clock = options.clock ?? realClock;
+    this.hooks = (options.hooks ?? {}) as NonNullable<ClientOptions['hooks']>;
+    this.prepare = this.options.prepare;
+    this.isPong = this.options.heartbeat.isPong;
+    this.emitter = new Emitter((error, event) =>
+      this.reportError(new HookError(`'${event}' listener`, error)),
+    );
+    const sb = this.options.sendBuffer;
+    this.queue = sb.enabled ? new SendQueue(sb.maxMessages, sb.maxBytes) : undefined;
+    this.correlator = new Correlator(this.clock, {
+      keyOfResponse: this.options.requests.key?.response,
+      match: this.options.requests.match,
+      onMatcherError: (error, which) => this.reportError(new HookError(which, error)),
+    });
+
+    const o = this.options;
+    const config: MachineConfig = {
+      openTimeoutMs: o.openTimeoutMs,
+      closeTimeoutMs: o.closeTimeoutMs,
+      stopTimeoutMs: o.stopTimeoutMs,
+      reconnect: {
+        ...o.reconnect,
+        credentialsRefreshable: typeof options.url === 'function' || typeof options.headers === 'function',
+      },
+      heartbeat: {
+        enabled: o.heartbeat.enabled,
+        intervalMs: o.heartbeat.intervalMs,
+        timeoutMs: o.heartbeat.timeoutMs,
+        maxMissed: o.heartbeat.maxMissed,
+      },
+    };
+    this.actor = createActor(liveMachine, {
+      input: { config, runtime: this },
+      clock: this.clock,
+      ...(options.inspect ? { inspect: options.inspect as never } : {}),
+    });
+    this.actor.on('*', (event) => {
+      this.pendingEmits.push(event as ConnectionEmitted);
+    });
+    this.actor.subscribe({
+      next: (snapshot) => this.onSnapshot(snapshot),
+      error: (error) => this.reportError(new HookError('machine', error)),
+    });
+    this.actor.start();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Public API
+
+  /** The current lifecycle state. */
+  get state(): ClientState {
+    return stateOf(this.actor.getSnapshot());
+  }
+
+  /** True while the state is `open`. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** The id of the current (or last) session; 0 before the first dial. */
+  get sessionId(): number {
+    return this.actor.getSnapshot().context.sessionId;
+  }
+
+  /** 0 for the first dial after start(), +1 per reconnect dial, reset after a stable session. */
+  get attempt(): number {
+    return this.actor.getSnapshot().context.attempt;
+  }
+
+  /**
+   * Starts the client. Resolves when the first session is `open` (onOpen done).
+   *
+   * @throws {InvalidStateError} (as a rejection) when already started.
+   * @throws {StartError} (as a rejection) when the first start fails; `cause` says why.
+   */
+  start(): Promise<void> {
+    const state = this.state;
+    if (state !== 'idle' && state !== 'stopped') {
+      return Promise.reject(
+        new InvalidStateError(`start() was called while the client is "${state}"; call stop() first.`, state),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+      this.actor.send({ type: 'client.start' });
+    });
+  }
+
+  /**
+   * Stops the client: cancels backoff and dials, rejects pending requests, reports queued sends as
+   * `undelivered`, closes (code: this argument, else onClose's choice, else 1000), and terminates at
+   * the deadline. Always settles; idempotent.
+   *
+   * @throws {InvalidCloseError} (as a rejection, with no side effect) for an unsendable code or a
+   *   reason over 123 UTF-8 bytes.
+   */
+  stop(options: { code?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
+    try {
+      assertValidClose(options.code, options.reason);
+      if (
+        options.timeoutMs !== undefined &&
+        (typeof options.timeoutMs !== 'number' ||
+          !Number.isInteger(options.timeoutMs) ||
+          options.timeoutMs < 0)
+      ) {
+        throw new InvalidOptionsError([
+          { option: 'stop.timeoutMs', value: options.timeoutMs, expected: 'an integer >= 0' },
+        ]);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const state = this.state;
+    if (state === 'idle' || state === 'stopped') {
+      this.failEverything(new ClientStoppedError());
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.stopWaiters.push(resolve);
+      this.actor.send({
+        type: 'client.stop',
+        code: options.code,
+        reason: options.reason,
+        timeoutMs: options.timeoutMs,
+      });
+      // A guard of last resort outside the machine: whatever a hook or the peer does, stop settles.
+      const limit = (options.timeoutMs ?? this.options.stopTimeoutMs) + this.options.closeTimeoutMs + 100;
+      const timer = this.clock.setTimeout(() => {
+        if (this.stopWaiters.includes(resolve)) {
+          this.reportError(
+            new HookError('stop', new Error(`stop() passed its deadline of ${limit} ms in "${this.state}"`)),
+          );
+          this.stopWaiters = this.stopWaiters.filter((w) => w !== resolve);
+          resolve();
+        }
+      }, limit);
+      this.stopWaiters.push(() => this.clock.clearTimeout(timer));
+    });
+  }
+
+  /**
+   * Ends the current session through `closing` and reconnects.
+   *
+   * @throws {InvalidStateError} when the client is not started.
+   */
+  restart(reason?: string): void {
+    const state = this.state;
+    if (state === 'idle' || state === 'stopped') {
+      throw new InvalidStateError(`restart() needs a started client; it is "${state}". Call start().`, state);
+    }
+    this.actor.send({ type: 'client.restart', reason });
+  }
+
+  /**
+   * Sends a message: `'sent'` when handed to the socket, `'queued'` while not open.
+   *
+   * @throws {NotOpenError} when not open and `sendBuffer` is false, or when the client is stopped.
+   * @throws {SendBufferFullError} when the send buffer is full (the message was not queued).
+   */
+  send(data: Data): SendResult {
+    if (!isData(data)) throw invalidData(data);
+    const cur = this.current;
+    if (cur?.conn !== undefined && !cur.ending && this.lastStateIsOpen()) {
+      if (this.write(cur, data)) return 'sent';
+    }
+    return this.enqueue(data, undefined);
+  }
+
+  /**
+   * Sends a request and resolves with its response. Registered before the write, so a reply in the
+   * same tick is matched.
+   */
+  request(data: Data, options: RequestOptions = {}): Promise<Message> {
+    return this.requestOn(undefined, data, options);
+  }
+
+  /**
+   * Removes a pending request (the seeds' RemoveFromQueue); its promise rejects
+   * {@link RequestAbortedError}. Accepts the request's promise or its key.
+   *
+   * @returns whether something was removed.
+   */
+  cancel(requestOrKey: Promise<Message> | unknown): boolean {
+    const entry =
+      requestOrKey instanceof Promise
+        ? this.requestPromises.get(requestOrKey)
+        : this.correlator.byKeyLookup(requestOrKey);
+    if (entry === undefined) return false;
+    return this.correlator.reject(entry, new RequestAbortedError('cancelled'));
+  }
+
+  /** Tells the heartbeat a pong arrived (for app protocols whose pong the client cannot recognise). */
+  pongReceived(): void {
+    const cur = this.current;
+    if (cur !== undefined) this.liveness(cur.id);
+  }
+
+  /** Counters and gauges. */
+  stats(): ClientStats {
+    const c = this.counters;
+    return {
+      messagesIn: c.messagesIn,
+      messagesOut: c.messagesOut,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      sessions: c.sessions,
+      reconnects: c.reconnects,
+      pendingRequests: this.correlator.size,
+      queuedSends: this.queue?.size ?? 0,
+      undelivered: c.undelivered,
+      inboundQueued: this.inbound.length - this.inboundHead,
+      inboundQueuePeak: c.inboundQueuePeak,
+      inboundDiscarded: c.inboundDiscarded,
+      lastRttMs: c.lastRttMs,
+    };
+  }
+
+  /** Adds a typed listener; returns a function that removes it. */
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener as never);
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof ClientEvents>(event: K, listener?: (payload: ClientEvents[K]) => void): void {
+    this.emitter.off(event, listener as never);
+  }
+
+  /** Adds a listener that runs once; returns a function that removes it. */
+  once<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.emitter.once(event, listener as never);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Machine bridge
+
+  /** @internal */
+  sendToMachine(event: ConnectionEvent): void {
+    this.actor.send(event);
+  }
+
+  private lastStateIsOpen(): boolean {
+    return this.lastState === 'open';
+  }
+
+  /**
+   * Emitted machine events run after the snapshot is updated (XState runs emit actions during the
+   * transition, before `getSnapshot()` changes), so listeners see `client.state` already at the new
+   * state, and the `state` event comes before the event that caused it.
+   */
+  private onSnapshot(snapshot: Snapshot): void {
+    const to = stateOf(snapshot);
+    if (to !== this.lastState) {
+      const from = this.lastState;
+      this.lastState = to;
+      this.emitter.emit('state', { from, to });
+    }
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pendingEmits.length > 0) {
+        const event = this.pendingEmits.shift()!;
+        this.handleMachineEvent(event);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handleMachineEvent(event: ConnectionEmitted): void {
+    switch (event.type) {
+      case 'session.open': {
+        const cur = this.current;
+        this.counters.sessions++;
+        this.flush(cur);
+        this.emitter.emit('open', {
+          sessionId: event.sessionId,
+          restarting: event.restarting,
+          protocol: cur?.protocol ?? '',
+        });
+        const waiter = this.startWaiter;
+        this.startWaiter = undefined;
+        waiter?.resolve();
+        break;
+      }
+      case 'session.ending': {
+        const cur = this.current;
+        if (cur !== undefined && cur.id === event.sessionId) cur.markEnding();
+        if (this.awaitingPongFor === event.sessionId) this.awaitingPongFor = 0;
+        break;
+      }
+      case 'session.closed': {
+        const close = event.close;
+        this.lastClose = close;
+        const cur = this.current;
+        if (cur !== undefined && cur.id === close.sessionId) {
+          cur.markEnding();
+          cur.ended = true;
+          this.current = undefined;
+        }
+        this.discardInbound();
+        this.settleRequestsOnDisconnect(close, event.requested);
+        this.emitter.emit('close', { ...close, class: event.closeClass });
+        if (
+          !event.reachedOpen &&
+          event.requested === undefined &&
+          (event.restarting || this.options.reconnect.retryOnStart)
+        ) {
+          this.callRestartError(close.error, event.attempt);
+        }
+        break;
+      }
+      case 'connection.error': {
+        if (event.error === undefined) break;
+        const error =
+          event.hook !== undefined && !isWsmError(event.error)
+            ? new HookError(event.hook, event.error, event.sessionId)
+            : event.error;
+        this.reportError(asWsmError(error));
+        break;
+      }
+      case 'reconnect.scheduled':
+        this.emitter.emit('reconnecting', {
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          cause: event.cause,
+        });
+        break;
+      case 'heartbeat.sent':
+        break;
+      case 'heartbeat.missed':
+        this.emitter.emit('heartbeat-missed', { missed: event.missed });
+        break;
+      case 'client.stopped': {
+        const stoppedByUser = event.requested === 'stop' || event.requested === 'exit';
+        const error = stoppedByUser
+          ? undefined
+          : (event.error ??
+            (this.lastClose
+              ? new ConnectionClosedError(
+                  `The connection closed (${this.lastClose.code} ${this.lastClose.reason}) and the reconnect policy stopped`,
+                  this.lastClose.code,
+                )
+              : undefined));
+        const reason = stoppedByUser
+          ? new ClientStoppedError(event.requested === 'exit' ? 'exit() was called' : 'stop() was called')
+          : asWsmError(error ?? new ClientStoppedError('The client stopped'));
+        this.failEverything(reason);
+        const waiter = this.startWaiter;
+        this.startWaiter = undefined;
+        if (waiter !== undefined) {
+          const cause = stoppedByUser
+            ? new ClientStoppedError(
+                event.requested === 'exit'
+                  ? 'exit() was called before the connection opened'
+                  : 'stop() was called before the connection opened',
+              )
+            : (event.error ?? reason);
+          waiter.reject(new StartError(cause));
+        }
+        this.emitter.emit('stopped', { error });
+        const waiters = this.stopWaiters;
+        this.stopWaiters = [];
+        for (const w of waiters) w();
+        break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SessionRuntime: what the socket and hook actors call
+
+  /** @internal */
+  connectSocket(input: SocketActorInput, sendBack: (event: ConnectionEvent) => void): SocketLink {
+    const sessionId = input.sessionId;
+    const session = new SessionHandle(sessionId, this);
+    this.current = session;
+    if (input.restarting) this.counters.reconnects++;
+    const abort = new AbortController();
+    let conn: SocketConnection | undefined;
+    let disposed = false;
+    const fail = (error: unknown) => {
+      if (disposed) return;
+      const e = asWsmError(error);
+      sendBack({ type: 'socket.closed', sessionId, code: 1006, reason: '', wasClean: false, error: e });
+    };
+    const attempt: AttemptInfo = { attempt: input.attempt, signal: abort.signal, lastClose: this.lastClose };
+    const dial = (url: string, headers: Record<string, string> | undefined) => {
+      if (disposed) return;
+      const bad = checkUrl(url);
+      if (bad !== undefined) {
+        fail(new ConnectError(`The url function returned ${redactUrl(url)}, expected ${bad}`));
+        return;
+      }
+      this.emitter.emit('connecting', { attempt: input.attempt, url: redactUrl(url) });
+      conn = this.adapter.connect(
+        {
+          url,
+          protocols: this.options.protocols,
+          headers,
+          maxPayloadBytes: this.options.maxPayloadBytes,
+          closeTimeoutMs: this.options.closeTimeoutMs,
+          handshakeTimeoutMs: this.options.openTimeoutMs,
+        },
+        {
+          onOpen: (info) => {
+            if (disposed) return;
+            session.conn = conn;
+            session.protocol = info.protocol;
+            sendBack({ type: 'socket.opened', sessionId, protocol: info.protocol, response: info.response });
+          },
+          onMessage: (data, binary) => {
+            if (!disposed) this.receive(session, data, binary);
+          },
+          onClose: (info) => {
+            if (disposed) return;
+            const error = info.error;
+            sendBack({
+              type: 'socket.closed',
+              sessionId,
+              code: info.code,
+              reason: info.reason,
+              wasClean: info.wasClean,
+              ...(error === undefined ? {} : { error }),
+              ...(error instanceof HandshakeError
+                ? { status: error.status, retryAfterMs: error.retryAfterMs }
+                : {}),
+            });
+          },
+          onPong: () => {
+            if (!disposed) this.liveness(sessionId);
+          },
+          onPing: () => {
+            if (!disposed) this.liveness(sessionId);
+          },
+        },
+      );
+    };
+    const resolveUrl = this.options.url;
+    const resolveHeaders = this.options.headers;
+    const staticUrl =
+      typeof resolveUrl === 'string' ? resolveUrl : isUrlObject(resolveUrl) ? resolveUrl.href : undefined;
+    if (staticUrl !== undefined && typeof resolveHeaders !== 'function') {
+      // The common case stays synchronous: no promise per dial.
+      dial(staticUrl, resolveHeaders as Record<string, string> | undefined);
+    } else {
+      void (async () => {
+        let url: string;
+        let headers: Record<string, string> | undefined;
+        try {
+          const u = staticUrl ?? (await (resolveUrl as (a: AttemptInfo) => unknown)(attempt));
+          url = typeof u === 'string' ? u : isUrlObject(u) ? u.href : String(u);
+        } catch (error) {
+          fail(new ConnectError(`The url function threw: ${messageOf(error)}`, error));
+          return;
+        }
+        try {
+          headers =
+            typeof resolveHeaders === 'function'
+              ? ((await resolveHeaders(attempt)) as Record<string, string>)
+              : (resolveHeaders as Record<string, string> | undefined);
+        } catch (error) {
+          fail(new ConnectError(`The headers function threw: ${messageOf(error)}`, error));
+          return;
+        }
+        dial(url, headers);
+      })();
+    }
+    return {
+      command: (command) => {
+        if (command.type === 'socket.close') {
+          if (conn === undefined) return;
+          try {
+            conn.close(command.code, command.reason);
+          } catch (error) {
+            this.reportError(new InvalidCloseError(`Could not send the close frame: ${messageOf(error)}`));
+            conn.terminate();
+          }
+        } else if (command.type === 'socket.ping') {
+          this.ping(session);
+        }
+      },
+      dispose: () => {
+        disposed = true;
+        abort.abort(new ClientStoppedError('The attempt was abandoned'));
+        session.markEnding();
+        try {
+          conn?.terminate();
+        } catch {
+          // Terminating a socket that already failed is not an error worth reporting.
+        }
+      },
+    };
+  }
+
+  /** @internal */
+  async runOpenHook(input: HookActorInput): Promise<void> {
+    const onOpen = this.hooks.onOpen;
+    const session = this.current;
+    if (onOpen === undefined || session === undefined || session.id !== input.sessionId) return;
+    await onOpen(session, {
+      restarting: input.restarting,
+      response: input.response,
+      protocol: input.protocol,
+    });
+  }
+
+  /** @internal */
+  async runCloseHook(input: HookActorInput): Promise<CloseHookOutput> {
+    const onClose = this.hooks.onClose;
+    const session = this.current;
+    if (onClose === undefined || session === undefined || session.id !== input.sessionId) return undefined;
+    const req = input.endRequest;
+    const info: CloseInfo = input.lastClose ?? {
+      code: req?.code ?? (req?.kind === 'restart' ? 1001 : 1000),
+      reason: req?.reason ?? '',
+      wasClean: true,
+      sessionId: input.sessionId,
+      requested: true,
+    };
+    let picked: CloseRequest | undefined | void;
+    try {
+      picked = await onClose(info, session);
+    } catch (error) {
+      this.reportError(new HookError('onClose', error, input.sessionId));
+      return undefined;
+    }
+    if (picked === undefined || picked === null) return undefined;
+    try {
+      assertValidClose(picked.code, picked.reason);
+    } catch (error) {
+      this.reportError(new HookError('onClose', error, input.sessionId));
+      return undefined;
+    }
+    return {
+      code: picked.code ?? (req?.kind === 'restart' || !req ? 1001 : 1000),
+      reason: picked.reason ?? '',
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive path (hot): adapter -> message -> prepare -> pong / correlator -> handlers. No actor.send.
+
+  private receive(session: SessionHandle, data: string | Uint8Array, binary: boolean): void {
+    const c = this.counters;
+    c.messagesIn++;
+    c.bytesIn += binary ? (data as Uint8Array).byteLength : (data as string).length;
+    if (this.awaitingPongFor === session.id) this.liveness(session.id);
+    const message = new Message(data, binary, session.id, this.clock.now());
+    if (this.prepare !== undefined) {
+      try {
+        message.prepared = this.prepare(message);
+      } catch (error) {
+        const e = new HookError('prepare', error, session.id);
+        (e as { message_?: Message }).message_ = message;
+        this.reportError(e);
+      }
+    }
+    this.emitter.emit('message', message);
+    if (this.isPong !== undefined) {
+      let pong = false;
+      try {
+        pong = this.isPong(message);
+      } catch (error) {
+        this.reportError(new HookError('heartbeat.isPong', error, session.id));
+      }
+      if (pong) return;
+    }
+    const entry = this.correlator.take(message);
+    if (entry !== undefined) {
+      this.deliverResponse(entry, message, session);
+      return;
+    }
+    this.dispatch(message, session);
+  }
+
+  private deliverResponse(entry: PendingEntry, message: Message, session: SessionHandle): void {
+    if (entry.callback !== undefined) {
+      try {
+        entry.callback(message);
+      } catch (error) {
+        this.reportError(new HookError('request callback', error, session.id));
+      }
+    }
+    entry.resolve(message);
+  }
+
+  private dispatch(message: Message, session: SessionHandle): void {
+    const onMessage = this.hooks.onMessage;
+    if (onMessage === undefined) return;
+    if (session.ending) {
+      // restart()/exit()/stop() took effect: no new handler starts for this session.
+      this.counters.inboundDiscarded++;
+      return;
+    }
+    if (this.inFlight < this.options.concurrency && this.inboundHead === this.inbound.length) {
+      this.runHandler(message, session);
+      return;
+    }
+    this.inbound.push(message);
+    const queued = this.inbound.length - this.inboundHead;
+    if (queued > this.counters.inboundQueuePeak) this.counters.inboundQueuePeak = queued;
+  }
+
+  private runHandler(message: Message, session: SessionHandle): void {
+    this.inFlight++;
+    let result: unknown;
+    try {
+      result = this.hooks.onMessage!(message, session);
+    } catch (error) {
+      this.reportError(new HookError('onMessage', error, message.sessionId));
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => this.handlerDone(session),
+        (error) => {
+          this.reportError(new HookError('onMessage', error, message.sessionId));
+          this.handlerDone(session);
+        },
+      );
+      return;
+    }
+    this.inFlight--;
+  }
+
+  private handlerDone(session: SessionHandle): void {
+    this.inFlight--;
+    while (this.inFlight < this.options.concurrency && this.inboundHead < this.inbound.length) {
+      const next = this.inbound[this.inboundHead]!;
+      this.inbound[this.inboundHead++] = undefined as never;
+      if (this.inboundHead === this.inbound.length) {
+        this.inbound.length = 0;
+        this.inboundHead = 0;
+      }
+      const cur = this.current;
+      if (cur === undefined || cur.id !== next.sessionId || cur.ending) {
+        this.counters.inboundDiscarded++;
+        continue;
+      }
+      this.runHandler(next, cur);
+    }
+    void session;
+  }
+
+  private discardInbound(): void {
+    const left = this.inbound.length - this.inboundHead;
+    if (left > 0) this.counters.inboundDiscarded += left;
+    this.inbound.length = 0;
+    this.inboundHead = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Heartbeat
+
+  private ping(session: SessionHandle): void {
+    const conn = session.conn;
+    if (conn === undefined || session.ending) return;
+    const hb = this.options.heartbeat;
+    this.awaitingPongFor = session.id;
+    this.pingSentAt = this.clock.now();
+    try {
+      if (hb.message !== undefined) {
+        const m = typeof hb.message === 'function' ? (hb.message as () => Data)() : (hb.message as Data);
+        conn.send(m);
+        this.counters.messagesOut++;
+      } else conn.ping?.();
+      this.emitter.emit('ping', { sessionId: session.id });
+    } catch (error) {
+      this.reportError(new HookError('heartbeat.message', error, session.id));
+    }
+  }
+
+  /** Any inbound frame or pong answers an outstanding ping; one machine event per ping at most. */
+  private liveness(sessionId: number): void {
+    if (this.awaitingPongFor !== sessionId) return;
+    this.awaitingPongFor = 0;
+    const rtt = this.clock.now() - this.pingSentAt;
+    this.counters.lastRttMs = rtt;
+    this.actor.send({ type: 'heartbeat.pong', sessionId });
+    this.emitter.emit('pong', { rttMs: rtt });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Send path
+
+  /** Writes on a session's socket; returns false when the socket refused (it closed underneath). */
+  private write(session: SessionHandle, data: Data): boolean {
+    const conn = session.conn;
+    if (conn === undefined) return false;
+    try {
+      conn.send(data);
+    } catch {
+      return false;
+    }
+    this.counters.messagesOut++;
+    this.counters.bytesOut += typeof data === 'string' ? data.length : data.byteLength;
+    return true;
+  }
+
+  /** @internal session.send(): writes now or throws. */
+  writeOrThrow(session: SessionHandle, data: Data): void {
+    if (!isData(data)) throw invalidData(data);
+    if (!this.write(session, data)) throw new SessionEndedError(session.id);
+  }
+
+  private enqueue(data: Data, request: PendingEntry | undefined): SendResult {
+    const state = this.state;
+    if (this.queue === undefined) throw new NotOpenError(state);
+    if (state === 'stopped') {
+      throw new NotOpenError(state);
+    }
+    this.queue.push(data, byteLength(data), this.clock.now(), request);
+    return 'queued';
+  }
+
+  /** Flushes queued sends (and requests to resend) in order, after onOpen completed. */
+  private flush(session: SessionHandle | undefined): void {
+    if (session === undefined || session.conn === undefined) return;
+    // Requests to resend go first: they were issued before anything queued now.
+    for (const entry of this.correlator.entries()) {
+      if (
+        entry.boundSession === 0 &&
+        entry.writtenOn !== 0 &&
+        entry.writtenOn !== session.id &&
+        !entry.settled
+      ) {
+        if (!this.write(session, entry.data)) return;
+        entry.writtenOn = session.id;
+        entry.resent = true;
+      }
+    }
+    if (this.queue === undefined || this.queue.size === 0) return;
+    const items = this.queue.drain();
+    const maxAge = this.options.sendBuffer.maxAgeMs;
+    const now = this.clock.now();
+    const expired: Data[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const request = item.tag as PendingEntry | undefined;
+      if (request?.settled) continue;
+      if (maxAge !== undefined && now - item.queuedAt > maxAge) {
+        if (request !== undefined) {
+          this.correlator.reject(
+            request,
+            new UndeliveredError(`Queued longer than sendBuffer.maxAgeMs (${maxAge} ms)`),
+          );
+        } else expired.push(item.data);
+        continue;
+      }
+      if (!this.write(session, item.data)) {
+        // The socket closed mid-flush: keep the rest queued for the next session, in order.
+        this.queue.unshift(items.slice(i));
+        break;
+      }
+      if (request !== undefined) request.writtenOn = session.id;
+    }
+    if (expired.length > 0) {
+      this.reportUndelivered(
+        expired,
+        new UndeliveredError(`Queued longer than sendBuffer.maxAgeMs (${maxAge} ms)`),
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests
+
+  private readonly requestPromises = new WeakMap<Promise<Message>, PendingEntry>();
+
+  /** @internal client.request and session.request. */
+  requestOn(session: SessionHandle | undefined, data: Data, options: RequestOptions): Promise<Message> {
+    const rq = this.options.requests;
+    let entry: PendingEntry | undefined;
+    let resolveFn!: (m: Message) => void;
+    let rejectFn!: (e: unknown) => void;
+    const promise = new Promise<Message>((resolve, reject) => {
+      resolveFn = resolve;
+      rejectFn = reject;
+    });
+    try {
+      if (!isData(data)) throw invalidData(data);
+      if (rq.key === undefined && rq.match === undefined) {
+        throw new InvalidStateError(
+          'request() needs a way to match responses: set requests.key (O(1)) or requests.match in createClient.',
+          this.state,
+        );
+      }
+      if (session !== undefined && (session.ended || session.conn === undefined))
+        throw new SessionEndedError(session.id);
+      if (options.signal?.aborted) throw new RequestAbortedError(options.signal.reason);
+      const timeoutMs = options.timeoutMs ?? rq.timeoutMs;
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+        throw new InvalidOptionsError([
+          { option: 'request.timeoutMs', value: timeoutMs, expected: 'an integer >= 0' },
+        ]);
+      }
+      let key = options.key;
+      if (key === undefined && rq.key !== undefined) key = rq.key.request(data, options.params);
+      if (key !== undefined && this.correlator.hasKey(key)) throw new DuplicateKeyError(key);
+      const callback = options.callback;
+      const sessionForCallback = session;
+      entry = this.correlator.register({
+        data,
+        params: options.params,
+        key,
+        timeoutMs,
+        boundSession: session?.id ?? 0,
+        signal: options.signal,
+        callback:
+          callback === undefined
+            ? undefined
+            : (m: Message) =>
+                callback(m, (sessionForCallback ?? this.current ?? dummySession(m.sessionId)) as Session),
+        resolve: resolveFn,
+        reject: rejectFn,
+      });
+      this.requestPromises.set(promise, entry);
+      // Registered first, then written: a reply in the same tick finds its entry.
+      if (session !== undefined) {
+        if (!this.write(session, data)) throw new SessionEndedError(session.id);
+        entry.writtenOn = session.id;
+      } else {
+        const cur = this.current;
+        if (cur?.conn !== undefined && !cur.ending && this.lastStateIsOpen() && this.write(cur, data)) {
+          entry.writtenOn = cur.id;
+        } else {
+          this.enqueue(data, entry);
+        }
+      }
+    } catch (error) {
+      if (entry !== undefined) this.correlator.reject(entry, error);
+      else rejectFn(error);
+    }
+    return promise;
+  }
+
+  /** Decides the fate of pending requests when a session ends. */
+  private settleRequestsOnDisconnect(close: CloseInfo, requested: string | undefined): void {
+    if (this.correlator.size === 0) return;
+    const sid = close.sessionId;
+    const stopping = requested === 'stop' || requested === 'exit';
+    const resend = this.options.requests.onDisconnect === 'resend' && !stopping;
+    this.correlator.rejectWhere(
+      (e) => e.boundSession === sid || (e.writtenOn === sid && (!resend || e.resent)),
+      () =>
+        new ConnectionClosedError(
+          `The connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''}) before a response arrived; the outcome is unknown`,
+          close.code,
+        ),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors and loss accounting
+
+  private failEverything(reason: WsmError): void {
+    const stopError =
+      reason.code === 'WSM_ERR_CLIENT_STOPPED' ? reason : new ClientStoppedError(reason.message);
+    this.correlator.rejectWhere(
+      () => true,
+      () => stopError,
+    );
+    if (this.queue !== undefined && this.queue.size > 0) {
+      const items = this.queue.drain();
+      // Queued requests were rejected above: only plain sends are reported as undelivered.
+      const lost = items.filter((i) => i.tag === undefined).map((i) => i.data);
+      if (lost.length > 0) this.reportUndelivered(lost, new UndeliveredError(reason.message, reason));
+    }
+  }
+
+  private reportUndelivered(messages: Data[], reason: WsmError): void {
+    this.counters.undelivered += messages.length;
+    if (this.emitter.has('undelivered')) this.emitter.emit('undelivered', { messages, reason });
+    else
+      this.reportError(
+        new UndeliveredError(`${messages.length} message(s) were not delivered: ${reason.message}`, reason),
+      );
+  }
+
+  private callRestartError(error: unknown, attempt: number): void {
+    const hook = this.hooks.onRestartError;
+    if (hook === undefined) return;
+    const exit = () => this.actor.send({ type: 'client.exit', reason: 'onRestartError exit()' });
+    try {
+      const r = hook(error, { attempt: Math.max(1, attempt), exit });
+      if (r && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).catch((e) => this.reportError(new HookError('onRestartError', e)));
+      }
+    } catch (e) {
+      this.reportError(new HookError('onRestartError', e));
+    }
+  }
+
+  /** Reports an error: the `error` event and `hooks.onError`; console.error once when nobody listens. */
+  private reportError(error: WsmError): void {
+    const onError = this.hooks.onError;
+    if (onError !== undefined) {
+      try {
+        onError(error);
+      } catch (e) {
+        console.error('wsmachine: the onError hook threw', e);
+      }
+    }
+    if (this.emitter.has('error')) this.emitter.emit('error', error);
+    else if (onError === undefined && !this.reportedWithoutListener.has(error)) {
+      this.reportedWithoutListener.add(error);
+      console.error(`wsmachine: ${error.code}: ${error.message} (add client.on('error') to handle this)`);
+    }
+  }
+}
+
+function isUrlObject(value: unknown): value is URL {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { href?: unknown }).href === 'string'
+  );
+}
+
+function asWsmError(error: unknown): WsmError {
+  if (isWsmError(error)) return error;
+  return new ConnectError(messageOf(error), error);
+}
+
+function invalidData(data: unknown): InvalidOptionsError {
+  return new InvalidOptionsError([
+    {
+      option: 'data',
+      value: data,
+      expected: 'a string, Uint8Array or ArrayBuffer (serialize objects with JSON.stringify)',
+    },
+  ]);
+}
+
+function dummySession(id: number): Session {
+  const ended = (): never => {
+    throw new SessionEndedError(id);
+  };
+  return {
+    id,
+    send: ended,
+    request: () => Promise.reject(new SessionEndedError(id)),
+    restart: () => {},
+    exit: () => {},
+    signal: AbortSignal.abort(),
+  };
+}
+
+/**
+ * Creates a client. In Node (`wsmachine` resolves to the Node entry) the default adapter is `ws`;
+ * in browsers it is the native `WebSocket`.
+ *
+ * @throws {InvalidOptionsError} naming each bad option, its value and the allowed range.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * const client = createClient({ url: 'ws://127.0.0.1:8080', hooks: { onMessage: (m) => console.log(m.data) } });
+ * client.on('state', ({ from, to }) => console.log(from, '->', to));
+ * await client.start();
+ * client.send('hello');
+ * await client.stop();
+ * ```
+ */
+export type CreateClient = (options: ClientOptions) => WsClient;
+
+/** @internal used by the entry points to bind their default adapter. */
+export function makeCreateClient(
+  defaultAdapter: SocketAdapter | (() => SocketAdapter | undefined),
+): CreateClient {
+  return (options) => new WsClient(options, defaultAdapter as SocketAdapter | (() => SocketAdapter));
+}

@@ -1,0 +1,509 @@
+/**
+ * Error classes of wsmachine. Every error the library creates extends {@link WsmError} and carries a
+ * stable `code` from {@link ErrorCodes}; the README's error table says what to do about each.
+ *
+ * The guards (`isWsmError`, `isErrorCode`) use a `Symbol.for` brand instead of `instanceof`, so they
+ * keep working when two copies of the package end up in one bundle.
+ */
+
+/**
+ * The stable error codes. Match on these, never on messages.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCodes, isWsmError } from 'wsmachine';
+ * try { await client.start(); } catch (e) {
+ *   if (isWsmError(e) && e.code === ErrorCodes.START) console.error('could not connect', e.cause);
+ * }
+ * ```
+ */
+export const ErrorCodes = {
+  INVALID_OPTIONS: 'WSM_ERR_INVALID_OPTIONS',
+  INVALID_STATE: 'WSM_ERR_INVALID_STATE',
+  START: 'WSM_ERR_START',
+  OPEN_TIMEOUT: 'WSM_ERR_OPEN_TIMEOUT',
+  CONNECT: 'WSM_ERR_CONNECT',
+  HANDSHAKE: 'WSM_ERR_HANDSHAKE',
+  TLS: 'WSM_ERR_TLS',
+  NOT_OPEN: 'WSM_ERR_NOT_OPEN',
+  SEND_BUFFER_FULL: 'WSM_ERR_SEND_BUFFER_FULL',
+  UNDELIVERED: 'WSM_ERR_UNDELIVERED',
+  REQUEST_TIMEOUT: 'WSM_ERR_REQUEST_TIMEOUT',
+  REQUEST_ABORTED: 'WSM_ERR_REQUEST_ABORTED',
+  DUPLICATE_KEY: 'WSM_ERR_DUPLICATE_KEY',
+  CONNECTION_CLOSED: 'WSM_ERR_CONNECTION_CLOSED',
+  CLIENT_STOPPED: 'WSM_ERR_CLIENT_STOPPED',
+  SESSION_ENDED: 'WSM_ERR_SESSION_ENDED',
+  HEARTBEAT_TIMEOUT: 'WSM_ERR_HEARTBEAT_TIMEOUT',
+  MESSAGE_TOO_BIG: 'WSM_ERR_MESSAGE_TOO_BIG',
+  INVALID_CLOSE: 'WSM_ERR_INVALID_CLOSE',
+  HOOK: 'WSM_ERR_HOOK',
+  QUEUE_OVERFLOW: 'WSM_ERR_QUEUE_OVERFLOW',
+  PROTOCOL: 'WSM_ERR_PROTOCOL',
+} as const;
+
+/** Union of every stable error code string. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const BRAND = Symbol.for('wsmachine.error');
+
+/** Options shared by every {@link WsmError} constructor. */
+export interface WsmErrorOptions {
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+  /** The WebSocket close code this error ended a session with, when it did. */
+  closeCode?: number;
+}
+
+/**
+ * Base class of every error wsmachine creates.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => console.warn(e.code, e.message, e.cause));
+ * ```
+ */
+export class WsmError extends Error {
+  /** A stable `WSM_ERR_*` code. */
+  readonly code: ErrorCode;
+  /** The close code involved, when a session ended with this error. */
+  readonly closeCode?: number;
+  declare readonly cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: WsmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.closeCode !== undefined) this.closeCode = options.closeCode;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/**
+ * True when `value` is an error created by any copy of wsmachine.
+ *
+ * @example
+ * ```ts
+ * if (isWsmError(e)) console.log(e.code);
+ * ```
+ */
+export function isWsmError(value: unknown): value is WsmError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * True when `value` is a wsmachine error with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isErrorCode(e, ErrorCodes.REQUEST_TIMEOUT)) retry();
+ * ```
+ */
+export function isErrorCode<C extends ErrorCode>(value: unknown, code: C): value is WsmError & { code: C } {
+  return isWsmError(value) && value.code === code;
+}
+
+/** One problem with an option given to `createClient`. */
+export interface OptionProblem {
+  /** Dotted path of the option, e.g. `reconnect.baseDelayMs`. */
+  option: string;
+  /** The value that was given. */
+  value: unknown;
+  /** What is allowed, e.g. `an integer >= 0`. */
+  expected: string;
+}
+
+/**
+ * `createClient` was given an option it cannot use. The message names each bad option, the value
+ * and what is allowed; `problems` has them as data.
+ *
+ * @example
+ * ```ts
+ * try { createClient({ url: 'ws://x', openTimeoutMs: -1 }); }
+ * catch (e) { if (e instanceof InvalidOptionsError) console.log(e.problems[0].option); }
+ * ```
+ */
+export class InvalidOptionsError extends WsmError {
+  readonly problems: readonly OptionProblem[];
+  constructor(problems: readonly OptionProblem[]) {
+    super(
+      ErrorCodes.INVALID_OPTIONS,
+      `Invalid wsmachine options:\n${problems
+        .map((p) => `  - ${p.option}: got ${describeValue(p.value)}, expected ${p.expected}`)
+        .join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/**
+ * A method was called in a state where it cannot work, e.g. `start()` while already started.
+ *
+ * @example
+ * ```ts
+ * if (client.state === 'idle' || client.state === 'stopped') await client.start();
+ * ```
+ */
+export class InvalidStateError extends WsmError {
+  /** The client state when the call was made. */
+  readonly state: string;
+  constructor(message: string, state: string) {
+    super(ErrorCodes.INVALID_STATE, message);
+    this.state = state;
+  }
+}
+
+/**
+ * `start()` could not reach `open`. `cause` says why: an {@link OpenTimeoutError}, a
+ * {@link ConnectError}, a {@link HandshakeError}, the error `onOpen` threw, or a
+ * {@link ClientStoppedError} when `stop()` aborted the start.
+ *
+ * @example
+ * ```ts
+ * await client.start().catch((e: StartError) => console.error('start failed:', e.cause));
+ * ```
+ */
+export class StartError extends WsmError {
+  constructor(cause: unknown) {
+    super(ErrorCodes.START, `Could not start: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/**
+ * Dial + handshake + `onOpen` did not finish within `openTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, openTimeoutMs: 3_000 }); // fail faster on a stalled load balancer
+ * ```
+ */
+export class OpenTimeoutError extends WsmError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, phase: 'connecting' | 'opening') {
+    super(
+      ErrorCodes.OPEN_TIMEOUT,
+      `The connection was not open within openTimeoutMs (${timeoutMs} ms; still ${phase}). ` +
+        `Raise openTimeoutMs if the server or onOpen is slow.`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The TCP/TLS dial failed or the connection dropped before the handshake finished.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => { if (e.code === 'WSM_ERR_CONNECT') showOffline(); });
+ * ```
+ */
+export class ConnectError extends WsmError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.CONNECT, message, { cause, closeCode: 1006 });
+  }
+}
+
+/**
+ * The server answered the upgrade request with an HTTP status instead of `101`.
+ * `retryAfterMs` is read from a `Retry-After` header (seconds or HTTP date) when present.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => { if (e instanceof HandshakeError && e.status === 401) refreshToken(); });
+ * ```
+ */
+export class HandshakeError extends WsmError {
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, retryAfterMs?: number, statusText?: string) {
+    super(
+      ErrorCodes.HANDSHAKE,
+      `The server rejected the WebSocket upgrade with HTTP ${status}${statusText ? ` ${statusText}` : ''}` +
+        (retryAfterMs !== undefined ? ` (Retry-After ${retryAfterMs} ms)` : ''),
+      { closeCode: 1006 },
+    );
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The TLS handshake failed (untrusted or self-signed certificate, wrong host name). The client never
+ * falls back to `ws://`.
+ *
+ * @example
+ * ```ts
+ * createClient({ url: 'wss://host', adapter: createWsAdapter({ ca: myCaPem }) });
+ * ```
+ */
+export class TlsError extends WsmError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.TLS, message, { cause, closeCode: 1015 });
+  }
+}
+
+/**
+ * `send()` was called while the client is not open and the send buffer is disabled
+ * (`sendBuffer: false`).
+ *
+ * @example
+ * ```ts
+ * if (client.isOpen) client.send(data);
+ * ```
+ */
+export class NotOpenError extends WsmError {
+  constructor(state: string) {
+    super(
+      ErrorCodes.NOT_OPEN,
+      `Cannot send while the client is "${state}" and sendBuffer is false. ` +
+        `Wait for the 'open' event, or enable sendBuffer to queue messages until the connection opens.`,
+    );
+  }
+}
+
+/**
+ * The bounded send buffer is full: the message was NOT queued.
+ *
+ * @example
+ * ```ts
+ * try { client.send(data); } catch (e) { if (e instanceof SendBufferFullError) dropOrWait(data); }
+ * ```
+ */
+export class SendBufferFullError extends WsmError {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  constructor(maxMessages: number, maxBytes: number, queuedMessages: number, queuedBytes: number) {
+    super(
+      ErrorCodes.SEND_BUFFER_FULL,
+      `The send buffer is full (${queuedMessages}/${maxMessages} messages, ${queuedBytes}/${maxBytes} bytes); ` +
+        `the message was not queued. Raise sendBuffer.maxMessages/maxBytes or wait for 'open'.`,
+    );
+    this.maxMessages = maxMessages;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * Carried by the `undelivered` event: why queued or written messages were not delivered.
+ *
+ * @example
+ * ```ts
+ * client.on('undelivered', ({ messages, reason }) => console.warn(messages.length, reason.message));
+ * ```
+ */
+export class UndeliveredError extends WsmError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.UNDELIVERED, message, { cause });
+  }
+}
+
+/**
+ * A request got no matching response within its timeout. The pending entry is removed; a late
+ * response is treated as an ordinary message.
+ *
+ * @example
+ * ```ts
+ * await client.request(data, { timeoutMs: 2_000 }).catch((e) => e instanceof RequestTimeoutError && retry());
+ * ```
+ */
+export class RequestTimeoutError extends WsmError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(ErrorCodes.REQUEST_TIMEOUT, `No response within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A request was cancelled by `cancel()` or its `AbortSignal`.
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController(); client.request(data, { signal: ac.signal }); ac.abort();
+ * ```
+ */
+export class RequestAbortedError extends WsmError {
+  constructor(reason?: unknown) {
+    super(ErrorCodes.REQUEST_ABORTED, 'The request was aborted', { cause: reason });
+  }
+}
+
+/**
+ * A request's key equals the key of a request still pending; the new request was rejected.
+ *
+ * @example
+ * ```ts
+ * client.request(data, { params: { id: nextId++ } }); // keep keys unique while pending
+ * ```
+ */
+export class DuplicateKeyError extends WsmError {
+  readonly key: unknown;
+  constructor(key: unknown) {
+    super(ErrorCodes.DUPLICATE_KEY, `A request with key ${describeValue(key)} is already pending`);
+    this.key = key;
+  }
+}
+
+/**
+ * The connection closed while a request was pending: its outcome is unknown (the server may or may
+ * not have processed it).
+ *
+ * @example
+ * ```ts
+ * createClient({ url, requests: { onDisconnect: 'resend' } }); // for idempotent requests
+ * ```
+ */
+export class ConnectionClosedError extends WsmError {
+  constructor(
+    message = 'The connection closed before a response arrived; the outcome is unknown',
+    closeCode?: number,
+  ) {
+    super(ErrorCodes.CONNECTION_CLOSED, message, closeCode === undefined ? {} : { closeCode });
+  }
+}
+
+/**
+ * The client was stopped (or exited) while this operation was pending.
+ *
+ * @example
+ * ```ts
+ * await client.request(data).catch((e) => { if (e instanceof ClientStoppedError) return; throw e; });
+ * ```
+ */
+export class ClientStoppedError extends WsmError {
+  constructor(message = 'The client was stopped') {
+    super(ErrorCodes.CLIENT_STOPPED, message);
+  }
+}
+
+/**
+ * A `session` handle was used after its session ended, so it cannot write into a newer connection.
+ *
+ * @example
+ * ```ts
+ * hooks: { onMessage: (m, session) => { if (!session.signal.aborted) session.send('ack'); } }
+ * ```
+ */
+export class SessionEndedError extends WsmError {
+  constructor(sessionId: number) {
+    super(
+      ErrorCodes.SESSION_ENDED,
+      `Session ${sessionId} has ended; its handle cannot write to a newer connection. Use client.send() instead.`,
+    );
+  }
+}
+
+/**
+ * The peer did not answer pings in time; the session was terminated (close 1006).
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => e instanceof HeartbeatTimeoutError && log('peer went silent'));
+ * ```
+ */
+export class HeartbeatTimeoutError extends WsmError {
+  constructor(missed: number) {
+    super(ErrorCodes.HEARTBEAT_TIMEOUT, `heartbeat timeout: ${missed} ping(s) unanswered`, {
+      closeCode: 1006,
+    });
+  }
+}
+
+/**
+ * A message was larger than `maxPayloadBytes`; the session was closed with 1009.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, maxPayloadBytes: 16 * 1024 * 1024 });
+ * ```
+ */
+export class MessageTooBigError extends WsmError {
+  constructor(limit: number, size?: number) {
+    super(
+      ErrorCodes.MESSAGE_TOO_BIG,
+      `A message exceeded maxPayloadBytes (${limit} bytes${size === undefined ? '' : `; got ${size}`})`,
+      { closeCode: 1009 },
+    );
+  }
+}
+
+/**
+ * A close code or reason that a client may not send (1005, 1006, 1015, out of range, or a reason over
+ * 123 UTF-8 bytes). Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * await client.stop({ code: 4000, reason: 'bye' }); // 1000 or 3000-4999 are always allowed
+ * ```
+ */
+export class InvalidCloseError extends WsmError {
+  constructor(message: string) {
+    super(ErrorCodes.INVALID_CLOSE, message);
+  }
+}
+
+/**
+ * A user hook threw or rejected. `hook` names it; `cause` is what it threw. The client carries on.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => { if (e instanceof HookError) console.error(`${e.hook} failed`, e.cause); });
+ * ```
+ */
+export class HookError extends WsmError {
+  readonly hook: string;
+  readonly sessionId: number | undefined;
+  constructor(hook: string, cause: unknown, sessionId?: number) {
+    super(ErrorCodes.HOOK, `The ${hook} hook threw: ${messageOf(cause)}`, { cause });
+    this.hook = hook;
+    this.sessionId = sessionId;
+  }
+}
+
+/**
+ * An inbound buffer (an unread `messages()` iterator, or the inbound queue) passed its bound.
+ *
+ * @example
+ * ```ts
+ * for await (const m of client.messages()) handle(m); // read promptly, or it ends with this error
+ * ```
+ */
+export class QueueOverflowError extends WsmError {
+  constructor(message: string) {
+    super(ErrorCodes.QUEUE_OVERFLOW, message);
+  }
+}
+
+/**
+ * The peer broke the WebSocket protocol (bad frame, invalid UTF-8, illegal close code). `closeCode`
+ * is 1002 or 1007 as RFC 6455 says.
+ *
+ * @example
+ * ```ts
+ * client.on('close', ({ code }) => code === 1002 && reportServerBug());
+ * ```
+ */
+export class ProtocolError extends WsmError {
+  constructor(message: string, closeCode: number, cause?: unknown) {
+    super(ErrorCodes.PROTOCOL, message, { cause, closeCode });
+  }
+}
+
+/** A short, log-safe description of any value (never prints whole objects). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null || value === undefined || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return 'an object';
+}
+
+/** The message of an unknown thrown value. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return describeValue(error);
+}

@@ -1,0 +1,20 @@
+/**
+ * Parses an HTTP `Retry-After` header: delta-seconds or an HTTP date. Pure (the current time is
+ * passed in).
+ *
+ * @returns milliseconds to wait, or `undefined` when absent or unparseable.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('2', Date.now()); // 2000
+ * ```
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}

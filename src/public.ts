@@ -1,0 +1,23 @@
+/**
+ * Everything both entries export, apart from `createClient` (each entry binds its own default
+ * adapter). Browser-safe: nothing here reaches `ws` or `node:*`.
+ */
+export { WsClient, stateOf, type ClientActor, type CreateClient } from './client.js';
+export * from './core/errors.js';
+export { CloseCodes, classifyClose, isSendableCloseCode, type CloseClass } from './core/close-codes.js';
+export { backoffDelay, type BackoffPolicy } from './core/backoff.js';
+export { DEFAULTS } from './core/options.js';
+export { Message } from './core/message.js';
+export {
+  ClientStates,
+  type AttemptInfo,
+  type ClientState,
+  type Clock,
+  type CloseInfo,
+  type Data,
+  type HandshakeResponse,
+} from './core/types.js';
+export { redactUrl } from './redact.js';
+export type * from './transport/adapter.js';
+export { createNativeAdapter } from './transport/native.js';
+export type * from './types.js';

@@ -1,0 +1,291 @@
+/**
+ * Pending requests and their matching responses.
+ *
+ * - Keyed path: a `Map` from key to entry, O(1) per incoming message.
+ * - Predicate path (the seeds' MatchMsg): a scan in registration order, stopping at the first match;
+ *   O(pending) per message, used only when no key function is configured.
+ * - Timeouts: one shared timer armed at the earliest deadline over a binary heap of deadlines, not
+ *   one `setTimeout` per request (at 100k pending that is 100k timer objects).
+ * - Every entry settles exactly once: resolved by its response, or rejected by timeout, abort,
+ *   cancel, disconnect or stop. Settling removes it from every structure first, so a late response
+ *   can never settle anything and falls through as an ordinary message.
+ */
+import { RequestAbortedError, RequestTimeoutError } from '../core/errors.js';
+import type { Message } from '../core/message.js';
+import type { Clock, Data } from '../core/types.js';
+
+/** One pending request. */
+export interface PendingEntry {
+  readonly id: number;
+  readonly data: Data;
+  readonly params: unknown;
+  readonly key: unknown;
+  /** `clock.now()` at registration. */
+  readonly sentAt: number;
+  /** Absolute deadline on the clock, or Infinity. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  /** Session the request is bound to (session.request), or 0 for client requests. */
+  readonly boundSession: number;
+  /** Session it was last written on, 0 while queued. */
+  writtenOn: number;
+  /** Re-sent once already after a disconnect. */
+  resent: boolean;
+  settled: boolean;
+  readonly resolve: (message: Message) => void;
+  readonly reject: (error: unknown) => void;
+  readonly callback: ((message: Message) => void) | undefined;
+  cleanupAbort: (() => void) | undefined;
+}
+
+/** What registering needs. */
+export interface RegisterInput {
+  data: Data;
+  params: unknown;
+  key: unknown;
+  timeoutMs: number;
+  boundSession: number;
+  signal: AbortSignal | undefined;
+  callback: ((message: Message) => void) | undefined;
+  resolve: (message: Message) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A min-heap of [deadline, entry] pairs; entries that settled early are skipped lazily. */
+class DeadlineHeap {
+  private readonly items: PendingEntry[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): PendingEntry | undefined {
+    return this.items[0];
+  }
+
+  push(entry: PendingEntry): void {
+    const a = this.items;
+    a.push(entry);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]!.deadline <= entry.deadline) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = entry;
+  }
+
+  pop(): PendingEntry | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    let i = 0;
+    const n = a.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && a[r]!.deadline < a[l]!.deadline ? r : l;
+      if (a[c]!.deadline >= last.deadline) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+}
+
+/** Matching configuration. */
+export interface CorrelatorConfig {
+  keyOfResponse: ((message: Message) => unknown) | undefined;
+  match: ((request: PendingEntry, message: Message) => boolean) | undefined;
+  /** Reports a throwing key/match function; the message then falls through unmatched. */
+  onMatcherError: (error: unknown, which: 'requests.key.response' | 'requests.match') => void;
+}
+
+/** The pending-request table of one client. */
+export class Correlator {
+  private readonly byKey = new Map<unknown, PendingEntry>();
+  /** Every pending entry in registration order (Map keeps insertion order; delete is O(1)). */
+  private readonly all = new Map<number, PendingEntry>();
+  private readonly heap = new DeadlineHeap();
+  private nextId = 1;
+  private timer: unknown;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly clock: Clock;
+  private readonly config: CorrelatorConfig;
+
+  constructor(clock: Clock, config: CorrelatorConfig) {
+    this.clock = clock;
+    this.config = config;
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** True when a request with this key is pending. */
+  hasKey(key: unknown): boolean {
+    return this.byKey.has(key);
+  }
+
+  /**
+   * Registers a request (before its bytes are written, so a reply in the same tick is matched).
+   * The caller checks the key for duplicates first.
+   */
+  register(input: RegisterInput): PendingEntry {
+    const now = this.clock.now();
+    const entry: PendingEntry = {
+      id: this.nextId++,
+      data: input.data,
+      params: input.params,
+      key: input.key,
+      sentAt: now,
+      deadline: input.timeoutMs > 0 ? now + input.timeoutMs : Number.POSITIVE_INFINITY,
+      timeoutMs: input.timeoutMs,
+      boundSession: input.boundSession,
+      writtenOn: 0,
+      resent: false,
+      settled: false,
+      resolve: input.resolve,
+      reject: input.reject,
+      callback: input.callback,
+      cleanupAbort: undefined,
+    };
+    this.all.set(entry.id, entry);
+    if (input.key !== undefined) this.byKey.set(input.key, entry);
+    if (entry.deadline !== Number.POSITIVE_INFINITY) {
+      this.heap.push(entry);
+      if (entry.deadline < this.timerAt) this.arm(entry.deadline, now);
+    }
+    const signal = input.signal;
+    if (signal !== undefined) {
+      const onAbort = () => this.reject(entry, new RequestAbortedError(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.cleanupAbort = () => signal.removeEventListener('abort', onAbort);
+    }
+    return entry;
+  }
+
+  /**
+   * Finds and removes the request this message answers. Returns it, or undefined when the message is
+   * not a response to anything pending (then it is an ordinary message).
+   */
+  take(message: Message): PendingEntry | undefined {
+    if (this.all.size === 0) return undefined;
+    const keyOf = this.config.keyOfResponse;
+    if (keyOf !== undefined) {
+      let key: unknown;
+      try {
+        key = keyOf(message);
+      } catch (error) {
+        this.config.onMatcherError(error, 'requests.key.response');
+        return undefined;
+      }
+      if (key === undefined) return undefined;
+      const entry = this.byKey.get(key);
+      if (entry === undefined) return undefined;
+      this.remove(entry);
+      return entry;
+    }
+    const match = this.config.match;
+    if (match === undefined) return undefined;
+    for (const entry of this.all.values()) {
+      let hit: boolean;
+      try {
+        hit = match(entry, message);
+      } catch (error) {
+        this.config.onMatcherError(error, 'requests.match');
+        return undefined;
+      }
+      if (hit) {
+        this.remove(entry);
+        return entry;
+      }
+    }
+    return undefined;
+  }
+
+  /** Rejects one entry (timeout, abort, cancel). Returns false when it had already settled. */
+  reject(entry: PendingEntry, error: unknown): boolean {
+    if (entry.settled) return false;
+    this.remove(entry);
+    entry.reject(error);
+    return true;
+  }
+
+  /** Rejects every entry for which `select` is true, in registration order. */
+  rejectWhere(select: (entry: PendingEntry) => boolean, error: (entry: PendingEntry) => unknown): number {
+    let count = 0;
+    for (const entry of [...this.all.values()]) {
+      if (select(entry) && this.reject(entry, error(entry))) count++;
+    }
+    return count;
+  }
+
+  /** Pending entries in registration order (a copy). */
+  entries(): PendingEntry[] {
+    return [...this.all.values()];
+  }
+
+  /** Finds a pending entry by key. */
+  byKeyLookup(key: unknown): PendingEntry | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** Removes an entry from every structure and marks it settled (the heap is cleaned lazily). */
+  private remove(entry: PendingEntry): void {
+    entry.settled = true;
+    this.all.delete(entry.id);
+    if (entry.key !== undefined && this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
+    entry.cleanupAbort?.();
+    entry.cleanupAbort = undefined;
+    if (this.all.size === 0) this.disarm();
+  }
+
+  private arm(at: number, now: number): void {
+    this.disarm();
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => this.expire(), Math.max(0, at - now));
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.all.size === 0) this.heap.clear();
+  }
+
+  /** Rejects every request whose deadline passed, then re-arms for the next one. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === undefined) return;
+      if (top.settled) {
+        this.heap.pop();
+        continue;
+      }
+      if (top.deadline > now) {
+        this.arm(top.deadline, now);
+        return;
+      }
+      this.heap.pop();
+      this.reject(top, new RequestTimeoutError(top.timeoutMs));
+    }
+  }
+
+  /** Clears the timer (used when the client is disposed). */
+  dispose(): void {
+    this.disarm();
+    this.heap.clear();
+  }
+}

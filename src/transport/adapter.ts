@@ -1,0 +1,108 @@
+/**
+ * The socket adapter contract. An adapter turns one concrete WebSocket implementation (the `ws`
+ * package, the native `WebSocket`, the in-memory test adapter) into the same small, strict shape, so
+ * the machine never sees runtime quirks.
+ *
+ * The contract every adapter keeps (checked by the suite in test/contract):
+ * - `connect()` never throws for network reasons; failures arrive as `onClose` with `error` set.
+ * - `onOpen` fires at most once; `onClose` fires exactly once per connection, always asynchronously
+ *   after `connect()` returned, whether the dial failed, the handshake was rejected or the socket
+ *   closed. Nothing fires after `onClose`.
+ * - `terminate()` ends the connection at once (abandoning it where the runtime cannot kill it) and
+ *   `onClose` still fires once.
+ * - Adapters never import xstate, the machines or the client.
+ */
+import type { Data, HandshakeResponse } from '../core/types.js';
+
+/** What an adapter can do beyond the basics. */
+export interface AdapterCapabilities {
+  /** Can send protocol pings and observe pongs (ws: yes; browsers: no). */
+  readonly protocolPing: boolean;
+  /** Can stop reading from the socket for backpressure (ws: yes; browsers: no). */
+  readonly pause: boolean;
+  /** Can send custom HTTP headers on the upgrade (Node only). */
+  readonly headers: boolean;
+  /** Can kill the connection without a close handshake. */
+  readonly terminate: boolean;
+}
+
+/** What to connect to, resolved for one attempt. */
+export interface ConnectRequest {
+  url: string;
+  protocols?: string[] | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Reject messages above this size (ws enforces it while reading; others check after receipt). */
+  maxPayloadBytes: number;
+  /** How long `close()` waits for the peer's close frame before terminating. */
+  closeTimeoutMs: number;
+  /** A bound on dial + handshake, when the adapter can enforce one natively. 0 = none. */
+  handshakeTimeoutMs: number;
+}
+
+/** Information about an opened connection. */
+export interface OpenInfo {
+  /** The subprotocol the server picked ('' for none). */
+  protocol: string;
+  /** Negotiated extensions ('' for none). */
+  extensions: string;
+  /** The upgrade response, where the adapter can see it. */
+  response?: HandshakeResponse | undefined;
+}
+
+/** How a connection ended, as the adapter saw it. */
+export interface AdapterCloseInfo {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+  /** Why, when an error ended it (dial error, handshake rejection, protocol violation). */
+  error?: unknown;
+}
+
+/** Callbacks an adapter calls. Plain methods, not events: the receive path must stay cheap. */
+export interface ConnectionListener {
+  onOpen(info: OpenInfo): void;
+  /** Text as `string`, binary as `Uint8Array`. */
+  onMessage(data: string | Uint8Array, binary: boolean): void;
+  /** Exactly once per connection. */
+  onClose(info: AdapterCloseInfo): void;
+  /** A protocol pong arrived (only adapters with `protocolPing`). */
+  onPong?(data: Uint8Array): void;
+  /** A protocol ping from the server arrived (already answered by the adapter). */
+  onPing?(data: Uint8Array): void;
+}
+
+/** One connection made by an adapter. */
+export interface SocketConnection {
+  /** Writes one message. Throws only when the socket is not open. */
+  send(data: Data): void;
+  /** Starts the closing handshake with an already validated code and reason. */
+  close(code: number, reason: string): void;
+  /** Ends the connection now, without waiting for the peer. */
+  terminate(): void;
+  /** Sends a protocol ping (only with `capabilities.protocolPing`). */
+  ping?(data?: Uint8Array): void;
+  /** Stops reading from the socket (only with `capabilities.pause`). */
+  pause?(): void;
+  /** Resumes reading. */
+  resume?(): void;
+  /** Bytes written but not yet handed to the OS. */
+  readonly bufferedAmount: number;
+}
+
+/**
+ * A factory of connections over one WebSocket implementation.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { createWsAdapter } from 'wsmachine/node';
+ * const client = createClient({ url, adapter: createWsAdapter({ perMessageDeflate: true }) });
+ * ```
+ */
+export interface SocketAdapter {
+  /** A short name for logs and the inspector, e.g. `ws`, `native`, `memory`. */
+  readonly name: string;
+  readonly capabilities: AdapterCapabilities;
+  /** Starts a connection. Never throws for network reasons (see the contract above). */
+  connect(request: ConnectRequest, listener: ConnectionListener): SocketConnection;
+}

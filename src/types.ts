@@ -1,0 +1,355 @@
+/**
+ * Public types of the client: options, hooks, the session handle, events and stats.
+ */
+import type { CloseClass } from './core/close-codes.js';
+import type { WsmError } from './core/errors.js';
+import type { Message } from './core/message.js';
+import type { AttemptInfo, ClientState, Clock, CloseInfo, Data, HandshakeResponse } from './core/types.js';
+import type { SocketAdapter } from './transport/adapter.js';
+
+/** `'sent'`: handed to the socket. `'queued'`: buffered until the connection opens. */
+export type SendResult = 'sent' | 'queued';
+
+/** A value or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A handle on one session (one connection). Hooks receive it. It refuses to write into a newer
+ * session: once its session ended, `send()` throws {@link SessionEndedError}, so an old handler can
+ * never write into a new connection.
+ *
+ * @example
+ * ```ts
+ * hooks: {
+ *   onOpen: async (session) => { session.send(JSON.stringify({ op: 'auth', token })); },
+ *   onMessage: (m, session) => { if (m.data === 'bye') session.restart(); },
+ * }
+ * ```
+ */
+export interface Session {
+  /** Unique per connection attempt for the life of the client (never reused across reconnects). */
+  readonly id: number;
+  /**
+   * Writes to this session's socket now (also during `onOpen`, before queued sends are flushed).
+   * @throws {SessionEndedError} when this session has ended.
+   */
+  send(data: Data): SendResult;
+  /**
+   * Sends a request on this session (see `client.request`). Rejects with {@link SessionEndedError}
+   * when this session has ended.
+   */
+  request(data: Data, options?: RequestOptions): Promise<Message>;
+  /** Ends this session through `closing` and reconnects. Takes effect at once. */
+  restart(reason?: string): void;
+  /** Ends this session and stops the client for good (no reconnect). Takes effect at once. */
+  exit(reason?: string): void;
+  /** Aborted when the session ends: pass it to work that must not outlive the connection. */
+  readonly signal: AbortSignal;
+}
+
+/** Second argument of `onOpen`. */
+export interface OpenContext {
+  /** True when this is a reconnect (not the first session after `start()`). */
+  restarting: boolean;
+  /** The HTTP upgrade response, when the adapter can see it (Node `ws`). */
+  response: HandshakeResponse | undefined;
+  /** The subprotocol the server picked ('' for none). */
+  protocol: string;
+}
+
+/** What `onClose` may return to choose the close frame. */
+export interface CloseRequest {
+  /** A sendable close code (1000, 1001-1003, 1007-1014, 3000-4999). */
+  code?: number;
+  /** At most 123 UTF-8 bytes. */
+  reason?: string;
+}
+
+/** Second argument of `onRestartError`. */
+export interface RestartErrorContext {
+  /** The reconnect attempt that failed (1 for the first reconnect). */
+  attempt: number;
+  /** Stop trying: the client goes to `stopped`. */
+  exit(): void;
+}
+
+/**
+ * Lifecycle hooks that can steer the client (the Go seeds' callbacks, without their bugs). All may be
+ * async. A hook that throws is reported as an `error` event ({@link HookError} naming the hook) and
+ * the client carries on, except where a throw is the documented way to steer (`onOpen`).
+ *
+ * @example
+ * ```ts
+ * createClient({
+ *   url,
+ *   hooks: {
+ *     onOpen: async (session, { restarting }) => { await session.request(login()); },
+ *     onMessage: (m) => console.log(m.data),
+ *     onClose: (info) => (info.requested ? { code: 1000, reason: 'bye' } : undefined),
+ *     onRestartError: (error, { attempt, exit }) => { if (attempt > 10) exit(); },
+ *   },
+ * });
+ * ```
+ */
+export interface Hooks {
+  /**
+   * Runs after the handshake, before `open` (queued sends are flushed after it). It may send and
+   * await replies on `session`. Throw/reject: on the first start `start()` rejects {@link StartError}
+   * with the cause; on a reconnect the session closes and the client retries. `session.exit()` inside
+   * stops for good. Bounded by `openTimeoutMs` together with the dial.
+   */
+  onOpen?(session: Session, context: OpenContext): MaybePromise<void>;
+  /** Every message not consumed by a request. At most `concurrency` run at once. */
+  onMessage?(message: Message, session: Session): MaybePromise<void>;
+  /**
+   * Runs exactly once per session that opened (reached `opening`), when it ends, before the close
+   * frame is sent. May return the code and reason for the close frame; `stop()`'s own code wins.
+   */
+  onClose?(info: CloseInfo, session: Session): MaybePromise<CloseRequest | undefined | void>;
+  /** Every error the client reports (same as the `error` event). */
+  onError?(error: WsmError): void;
+  /** A reconnect attempt failed (dial, handshake, timeout or `onOpen`). Call `exit()` to give up. */
+  onRestartError?(error: unknown, context: RestartErrorContext): MaybePromise<void>;
+}
+
+/** What `shouldReconnect` sees. */
+export interface ReconnectInfo {
+  /** The class of the end of the session (see the README's reconnect table). */
+  class: CloseClass;
+  /** Close code reported for the session. */
+  code: number;
+  /** Close reason. */
+  reason: string;
+  /** HTTP status when the upgrade was rejected. */
+  status: number | undefined;
+  /** The error that ended the session, if any. */
+  error: unknown;
+  /** The reconnect attempt that would follow (1 for the first reconnect). */
+  attempt: number;
+  /** The default decision for this class. */
+  defaultDecision: boolean;
+}
+
+/**
+ * Reconnect policy. Partial objects merge with the defaults.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, reconnect: { baseDelayMs: 250, maxDelayMs: 10_000, maxAttempts: 20 } });
+ * ```
+ */
+export interface ReconnectOptions {
+  /** Delay cap of the first reconnect. @default 1000 */
+  baseDelayMs?: number;
+  /** Growth of the delay cap per attempt. @default 2 */
+  factor?: number;
+  /** Upper bound of every delay. @default 30_000 */
+  maxDelayMs?: number;
+  /** `'full'`: uniform in [0, cap]; `'none'`: exactly the cap. @default 'full' */
+  jitter?: 'full' | 'none';
+  /** Reconnect attempts before giving up (`stopped`). @default Infinity */
+  maxAttempts?: number;
+  /** The attempt counter resets to 0 only after a session stayed open this long. @default 5_000 */
+  resetAfterMs?: number;
+  /** Keep retrying when the first start fails (else `start()` rejects at once). @default false */
+  retryOnStart?: boolean;
+  /** Overrides the reconnect decision. @default the close-class table in the README */
+  shouldReconnect?(info: ReconnectInfo): boolean;
+  /** Random source in [0, 1) for jitter (inject a seeded one in tests). @default Math.random */
+  random?(): number;
+  /** App close codes (3000-4999) that mean "credentials refused". @default [4401, 4403] */
+  authCloseCodes?: readonly number[];
+  /** App close codes (3000-4999) that must never be retried. @default [] */
+  fatalCloseCodes?: readonly number[];
+}
+
+/**
+ * Bounded buffer for sends made while not open. Partial objects merge with the defaults.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, sendBuffer: { maxMessages: 100, maxBytes: 64 * 1024 } });
+ * ```
+ */
+export interface SendBufferOptions {
+  /** @default 1000 */
+  maxMessages?: number;
+  /** Sum of message sizes (UTF-8 bytes for text). @default 1_048_576 (1 MiB) */
+  maxBytes?: number;
+  /** Messages older than this when the connection opens are reported `undelivered`, not sent. @default undefined (no limit) */
+  maxAgeMs?: number;
+}
+
+/** Key functions for O(1) request/response correlation. */
+export interface RequestKeyOptions<P = any> {
+  /** The key of an outgoing request. */
+  request(data: Data, params: P): unknown;
+  /** The key of an incoming message, or `undefined` when it is not a response. */
+  response(message: Message): unknown;
+}
+
+/** A pending request, as `requests.match` sees it. */
+export interface PendingRequest<P = any> {
+  /** Unique id, never reused for the life of the client. */
+  readonly id: number;
+  readonly data: Data;
+  readonly params: P;
+  readonly key: unknown;
+  /** `clock.now()` when it was registered. */
+  readonly sentAt: number;
+}
+
+/**
+ * Request/response options. Partial objects merge with the defaults.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, prepare: (m) => m.json(), requests: {
+ *   key: { request: (_d, p) => p.id, response: (m) => (m.prepared as any)?.id },
+ * } });
+ * ```
+ */
+export interface RequestsOptions<P = any> {
+  /** Default timeout of each request; 0 disables. @default 30_000 */
+  timeoutMs?: number;
+  /** Keyed O(1) correlation. */
+  key?: RequestKeyOptions<P>;
+  /** The seeds' MatchMsg: used when no `key` is set, scanned in registration order. */
+  match?(request: PendingRequest<P>, response: Message): boolean;
+  /** Fate of pending requests when the connection drops. @default 'reject' */
+  onDisconnect?: 'reject' | 'resend';
+}
+
+/** Per-request options. */
+export interface RequestOptions<P = any> {
+  /** @default requests.timeoutMs */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Passed to `requests.key.request` and `requests.match`. */
+  params?: P;
+  /** Overrides `requests.key.request`. */
+  key?: unknown;
+  /** Seed-style callback, called with the response (the promise still resolves too). */
+  callback?(message: Message, session: Session): void;
+}
+
+/**
+ * Heartbeat (ping/pong) options. Partial objects merge with the defaults.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, heartbeat: { intervalMs: 10_000, timeoutMs: 5_000 } });
+ * ```
+ */
+export interface HeartbeatOptions {
+  /** Time between pings. @default 30_000 */
+  intervalMs?: number;
+  /** How long to wait for a pong. @default 10_000 */
+  timeoutMs?: number;
+  /** Consecutive unanswered pings before the session is declared dead. @default 1 */
+  maxMissed?: number;
+  /** An app-level ping message, or a function that makes one per ping. @default protocol ping */
+  message?: Data | (() => Data);
+  /** Recognises an app-level pong (consumed: it does not reach `onMessage`). */
+  isPong?(message: Message): boolean;
+}
+
+/**
+ * Options of {@link createClient}. Only `url` is required; partial nested objects merge with the
+ * defaults.
+ *
+ * @example
+ * ```ts
+ * const client = createClient({
+ *   url: 'ws://127.0.0.1:8080',
+ *   reconnect: { baseDelayMs: 500 },
+ *   hooks: { onMessage: (m) => console.log(m.data) },
+ * });
+ * ```
+ */
+export interface ClientOptions {
+  /** Where to connect; a function is called on every attempt (fresh tokens, failover). */
+  url: string | URL | ((attempt: AttemptInfo) => MaybePromise<string | URL>);
+  /** Subprotocols to offer. @default [] */
+  protocols?: string | string[];
+  /** Upgrade request headers (Node only); a function is called on every attempt. @default {} */
+  headers?: Record<string, string> | ((attempt: AttemptInfo) => MaybePromise<Record<string, string>>);
+  /** The socket implementation. @default `ws` in Node, native `WebSocket` in browsers */
+  adapter?: SocketAdapter;
+  /** Bigger incoming messages close the session with 1009. @default 67_108_864 (64 MiB) */
+  maxPayloadBytes?: number;
+  /** Bound on dial + handshake + `onOpen`; 0 disables. @default 10_000 */
+  openTimeoutMs?: number;
+  /** How long closing waits for the peer's close frame before terminating. @default 1_000 */
+  closeTimeoutMs?: number;
+  /** Bound on the whole `stop()`; then the socket is terminated. @default 5_000 */
+  stopTimeoutMs?: number;
+  /** `false` disables reconnecting. @default see {@link ReconnectOptions} */
+  reconnect?: false | ReconnectOptions;
+  /** `false` disables it. @default on with protocol pings where the adapter can, else off */
+  heartbeat?: false | HeartbeatOptions;
+  /** Request/response settings. @default see {@link RequestsOptions} */
+  requests?: RequestsOptions;
+  /** Runs once per incoming message; its result is `message.prepared`. @default undefined */
+  prepare?(message: Message): unknown;
+  /** `false`: `send()` while not open throws {@link NotOpenError}. @default see {@link SendBufferOptions} */
+  sendBuffer?: false | SendBufferOptions;
+  /** Max `onMessage` handlers in flight; 1 keeps strict order. @default 1 */
+  concurrency?: number;
+  /** Lifecycle hooks. @default {} */
+  hooks?: Hooks;
+  /** An XState inspection observer, passed to `createActor`. @default undefined */
+  inspect?: (event: unknown) => void;
+  /** Time source for every delay and deadline. @default real time */
+  clock?: Clock;
+}
+
+/** Payload of the `close` event. */
+export interface CloseEvent extends CloseInfo {
+  /** How the reconnect decision classified it. */
+  class: CloseClass;
+}
+
+/**
+ * Typed events of `client.on`. The `message` event fires for every message, including responses
+ * consumed by a request: it is an observer's view of the wire (logging, metrics, the inspector),
+ * while `onMessage` is the application's handler.
+ */
+export interface ClientEvents {
+  state: { from: ClientState; to: ClientState };
+  connecting: { attempt: number; url: string };
+  open: { sessionId: number; restarting: boolean; protocol: string };
+  message: Message;
+  close: CloseEvent;
+  reconnecting: { attempt: number; delayMs: number; cause: unknown };
+  error: WsmError;
+  ping: { sessionId: number };
+  pong: { rttMs: number };
+  'heartbeat-missed': { missed: number };
+  undelivered: { messages: Data[]; reason: WsmError };
+  stopped: { error: unknown };
+}
+
+/** Counters returned by `client.stats()`. */
+export interface ClientStats {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Sessions that opened. */
+  sessions: number;
+  /** Reconnect dials made. */
+  reconnects: number;
+  pendingRequests: number;
+  queuedSends: number;
+  /** Messages reported in `undelivered` events so far. */
+  undelivered: number;
+  /** Incoming messages waiting for a handler slot. */
+  inboundQueued: number;
+  /** The highest `inboundQueued` seen. */
+  inboundQueuePeak: number;
+  /** Incoming messages of an ended session that were not handed to `onMessage`. */
+  inboundDiscarded: number;
+  /** Round trip of the last answered heartbeat ping. */
+  lastRttMs: number | undefined;
+}

@@ -481,6 +481,12 @@ export const connectionMachine = setup({
                 waiting: {
                   description: 'Waiting for the next ping time.',
                   after: { pingInterval: { target: 'awaitingPong' } },
+                  on: {
+                    'heartbeat.probe': {
+                      target: 'awaitingPong',
+                      description: 'Probe now (e.g. a tab became visible): learn within timeoutMs if the socket is dead.',
+                    },
+                  },
                 },
                 awaitingPong: {
                   description: 'A ping is out; any inbound frame or pong answers it.',

@@ -130,6 +130,7 @@ export type ConnectionEvent =
   | { type: 'client.exit'; reason?: string | undefined }
   | SocketEvent
   | { type: 'heartbeat.pong'; sessionId: number }
+  | { type: 'heartbeat.probe' }
   | { type: 'heartbeat.missed'; sessionId: number };
 
 /** Commands the machine sends to the socket actor. */

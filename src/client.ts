@@ -164,6 +164,8 @@ export class WsClient implements SessionRuntime {
   /** Session whose ping is out and not yet answered (0 = none). */
   private awaitingPongFor = 0;
   private pingSentAt = 0;
+  /** clock.now() of the last inbound frame (message, pong or ping) on the current session. */
+  private lastInboundAt = 0;
   private inFlight = 0;
   private readonly inbound: Message[] = [];
   private inboundHead = 0;
@@ -610,6 +612,7 @@ export class WsClient implements SessionRuntime {
           onOpen: (info) => {
             if (disposed) return;
             session.conn = conn;
+            this.lastInboundAt = this.clock.now();
             session.protocol = info.protocol;
             sendBack({ type: 'socket.opened', sessionId, protocol: info.protocol, response: info.response });
           },
@@ -749,8 +752,10 @@ export class WsClient implements SessionRuntime {
     const c = this.counters;
     c.messagesIn++;
     c.bytesIn += binary ? (data as Uint8Array).byteLength : (data as string).length;
+    const now = this.clock.now();
+    this.lastInboundAt = now;
     if (this.awaitingPongFor === session.id) this.liveness(session.id);
-    const message = new Message(data, binary, session.id, this.clock.now());
+    const message = new Message(data, binary, session.id, now);
     if (this.prepare !== undefined) {
       try {
         message.prepared = this.prepare(message);
@@ -860,8 +865,16 @@ export class WsClient implements SessionRuntime {
     const conn = session.conn;
     if (conn === undefined || session.ending) return;
     const hb = this.options.heartbeat;
+    const now = this.clock.now();
+    // Judge by wall clock, not by counting ticks: after a laptop sleep or a throttled tab, the first
+    // tick that runs sees how long the peer has really been silent and ends the session at once.
+    const bound = hb.maxMissed * hb.intervalMs + hb.timeoutMs;
+    if (this.lastInboundAt > 0 && now - this.lastInboundAt > bound) {
+      this.actor.send({ type: 'heartbeat.missed', sessionId: session.id });
+      return;
+    }
     this.awaitingPongFor = session.id;
-    this.pingSentAt = this.clock.now();
+    this.pingSentAt = now;
     try {
       if (hb.message !== undefined) {
         const m = typeof hb.message === 'function' ? (hb.message as () => Data)() : (hb.message as Data);
@@ -876,6 +889,7 @@ export class WsClient implements SessionRuntime {
 
   /** Any inbound frame or pong answers an outstanding ping; one machine event per ping at most. */
   private liveness(sessionId: number): void {
+    this.lastInboundAt = this.clock.now();
     if (this.awaitingPongFor !== sessionId) return;
     this.awaitingPongFor = 0;
     const rtt = this.clock.now() - this.pingSentAt;

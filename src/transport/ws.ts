@@ -95,6 +95,13 @@ class WsConnection implements SocketConnection {
   private closed = false;
   private error: unknown;
   private response: HandshakeResponse | undefined;
+  /** The net.Socket under ws while corked for the current tick. */
+  private corked: { uncork(): void } | undefined;
+  private readonly uncork = () => {
+    const raw = this.corked;
+    this.corked = undefined;
+    raw?.uncork();
+  };
 
   constructor(request: ConnectRequest, listener: ConnectionListener, options: WsClientOptions) {
     this.listener = listener;

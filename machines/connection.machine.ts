@@ -9,7 +9,7 @@
  *
  * Data messages do not go through the machine (see ARCHITECTURE.md §1): only lifecycle facts do.
  */
-import { assign, emit, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
 import { backoffDelay } from '../src/core/backoff.js';
 import { type CloseClass, classifyClose } from '../src/core/close-codes.js';
 import { HeartbeatTimeoutError, OpenTimeoutError, isWsmError } from '../src/core/errors.js';
@@ -267,9 +267,12 @@ export const connectionMachine = setup({
         return { code: defaultCloseCode(context), reason: req?.reason ?? '' };
       },
     }),
-    sendCloseFrame: sendTo('socket', ({ context }) => {
+    // No close frame to a socket that is not open: a session declared dead by the heartbeat must be
+    // terminated (leaving `session` does it), not sent a close frame it will never answer.
+    sendCloseFrame: enqueueActions(({ context, enqueue }) => {
+      if (!context.socketOpen) return;
       const frame = context.closeFrame ?? { code: defaultCloseCode(context), reason: '' };
-      return { type: 'socket.close' as const, code: frame.code, reason: frame.reason };
+      enqueue.sendTo('socket', { type: 'socket.close' as const, code: frame.code, reason: frame.reason });
     }),
     recordCloseTimeout: assign(({ context }) => {
       const frame = context.closeFrame ?? { code: defaultCloseCode(context), reason: '' };
@@ -478,13 +481,20 @@ export const connectionMachine = setup({
                   always: [{ guard: 'isHeartbeatEnabled', target: 'waiting' }, { target: 'disabled' }],
                 },
                 disabled: { description: 'No heartbeat (disabled, or the adapter cannot ping).' },
+                suspended: {
+                  description:
+                    'Reading is paused for backpressure: pongs cannot be read, so deadlines are suspended (the peer is not at fault).',
+                  on: { 'inbound.resumed': { target: 'waiting', actions: 'resetMissedPongs' } },
+                },
                 waiting: {
                   description: 'Waiting for the next ping time.',
                   after: { pingInterval: { target: 'awaitingPong' } },
                   on: {
+                    'inbound.paused': { target: 'suspended' },
                     'heartbeat.probe': {
                       target: 'awaitingPong',
-                      description: 'Probe now (e.g. a tab became visible): learn within timeoutMs if the socket is dead.',
+                      description:
+                        'Probe now (e.g. a tab became visible): learn within timeoutMs if the socket is dead.',
                     },
                   },
                 },
@@ -492,6 +502,7 @@ export const connectionMachine = setup({
                   description: 'A ping is out; any inbound frame or pong answers it.',
                   entry: ['sendPing', 'announcePing'],
                   on: {
+                    'inbound.paused': { target: 'suspended' },
                     'heartbeat.pong': {
                       guard: 'isCurrentSession',
                       target: 'waiting',
@@ -514,6 +525,22 @@ export const connectionMachine = setup({
                       { target: 'waiting', actions: 'countMissedPong' },
                     ],
                   },
+                },
+              },
+            },
+            flow: {
+              description:
+                'Normal dispatch, or paused while an exclusive(fn) section reads the stream directly.',
+              initial: 'flowing',
+              states: {
+                flowing: {
+                  description: 'Messages go to onMessage handlers and messages() iterators.',
+                  on: { 'flow.pause': { target: 'paused' } },
+                },
+                paused: {
+                  description:
+                    'An exclusive section owns the stream (replies and pongs are still matched first); unread messages are dispatched in order when it ends.',
+                  on: { 'flow.resume': { target: 'flowing' } },
                 },
               },
             },

@@ -131,6 +131,10 @@ export type ConnectionEvent =
   | SocketEvent
   | { type: 'heartbeat.pong'; sessionId: number }
   | { type: 'heartbeat.probe' }
+  | { type: 'flow.pause' }
+  | { type: 'flow.resume' }
+  | { type: 'inbound.paused' }
+  | { type: 'inbound.resumed' }
   | { type: 'heartbeat.missed'; sessionId: number };
 
 /** Commands the machine sends to the socket actor. */

@@ -39,6 +39,7 @@ import type { AttemptInfo, ClientState, Clock, CloseInfo, Data } from './core/ty
 import { Emitter } from './events.js';
 import { redactUrl } from './redact.js';
 import { Correlator, type PendingEntry } from './rpc/correlator.js';
+import { type DispatchSession, Dispatcher, type ExclusiveSession } from './session/dispatcher.js';
 import { SendQueue, byteLength } from './session/send-queue.js';
 import {
   type SessionRuntime,
@@ -166,9 +167,8 @@ export class WsClient implements SessionRuntime {
   private pingSentAt = 0;
   /** clock.now() of the last inbound frame (message, pong or ping) on the current session. */
   private lastInboundAt = 0;
-  private inFlight = 0;
-  private readonly inbound: Message[] = [];
-  private inboundHead = 0;
+  private readonly dispatcher: Dispatcher;
+  private openWaiters: Array<{ resolve: (s: DispatchSession) => void; reject: (e: unknown) => void }> = [];
   private readonly counters = {
     messagesIn: 0,
     messagesOut: 0,
@@ -177,8 +177,6 @@ export class WsClient implements SessionRuntime {
     sessions: 0,
     reconnects: 0,
     undelivered: 0,
-    inboundQueuePeak: 0,
-    inboundDiscarded: 0,
     lastRttMs: undefined as number | undefined,
   };
   private readonly hooks: ClientOptions['hooks'] & {};
@@ -220,6 +218,28 @@ export class WsClient implements SessionRuntime {
       onMatcherError: (error, which) => this.reportError(new HookError(which, error)),
     });
 
+    this.dispatcher = new Dispatcher({
+      onMessage: this.hooks.onMessage as ((m: Message, s: unknown) => unknown) | undefined,
+      concurrency: this.options.concurrency,
+      limits: this.options.inbound,
+      clock: this.clock,
+      reportError: (error) => this.reportError(error),
+      current: () => this.current,
+      whenOpen: () => this.whenOpen(),
+      pauseReading: (session) => {
+        const conn = (session as SessionHandle).conn;
+        if (conn?.pause === undefined || !this.adapter.capabilities.pause) return false;
+        conn.pause();
+        return true;
+      },
+      resumeReading: (session) => (session as SessionHandle).conn?.resume?.(),
+      notify: (type) => this.actor.send({ type }),
+      overflow: (session, error) => {
+        this.reportError(error);
+        if (this.current === session)
+          this.actor.send({ type: 'client.restart', reason: 'inbound queue overflow' });
+      },
+    });
     const o = this.options;
     const config: MachineConfig = {
       openTimeoutMs: o.openTimeoutMs,
@@ -324,13 +344,9 @@ export class WsClient implements SessionRuntime {
     }
     return new Promise<void>((resolve) => {
       this.stopWaiters.push(resolve);
-      this.actor.send({
-        type: 'client.stop',
-        code: options.code,
-        reason: options.reason,
-        timeoutMs: options.timeoutMs,
-      });
       // A guard of last resort outside the machine: whatever a hook or the peer does, stop settles.
+      // Armed before the stop is sent: from `connecting` or `reconnecting` the machine reaches
+      // `stopped` inside actor.send(), and the waiters (with this timer's clear) run right there.
       const limit = (options.timeoutMs ?? this.options.stopTimeoutMs) + this.options.closeTimeoutMs + 100;
       const timer = this.clock.setTimeout(() => {
         if (this.stopWaiters.includes(resolve)) {
@@ -342,6 +358,12 @@ export class WsClient implements SessionRuntime {
         }
       }, limit);
       this.stopWaiters.push(() => this.clock.clearTimeout(timer));
+      this.actor.send({
+        type: 'client.stop',
+        code: options.code,
+        reason: options.reason,
+        timeoutMs: options.timeoutMs,
+      });
     });
   }
 
@@ -396,6 +418,44 @@ export class WsClient implements SessionRuntime {
     return this.correlator.reject(entry, new RequestAbortedError('cancelled'));
   }
 
+  /**
+   * Runs `fn` with normal dispatch paused (the seeds' read mutex, without its deadlocks): inside,
+   * `session.send()` and `session.next(predicate?, { timeoutMs })` read the stream directly, in order.
+   * Messages `fn` does not read are dispatched in order after it returns. Replies to pending requests
+   * and pongs are still matched first. Calls queue in FIFO order and wait for the client to be open.
+   * A session that ends rejects a pending `next()` with {@link ConnectionClosedError}; `stop()` rejects
+   * it with {@link ClientStoppedError} and never waits for `fn`.
+   *
+   * Do not await a nested `client.exclusive()` inside `fn`: it is queued behind `fn` itself.
+   *
+   * @example
+   * ```ts
+   * const balance = await client.exclusive(async (s) => {
+   *   s.send('BALANCE');
+   *   return (await s.next((m) => String(m.data).startsWith('BALANCE '), { timeoutMs: 2_000 })).data;
+   * });
+   * ```
+   */
+  exclusive<T>(fn: (session: ExclusiveSession) => Promise<T> | T): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(invalidArgument('exclusive(fn)', fn, 'a function'));
+    return this.dispatcher.exclusive(fn);
+  }
+
+  /**
+   * The incoming stream as an async iterator: every message not consumed by a request, a pong or an
+   * exclusive section. Several iterators each get every message. It ends when the client stops. An
+   * iterator that falls `inbound.iteratorBufferSize` messages behind ends with
+   * {@link QueueOverflowError} instead of holding memory (or pausing the socket) for everyone.
+   *
+   * @example
+   * ```ts
+   * for await (const m of client.messages()) console.log(m.data);
+   * ```
+   */
+  messages(): AsyncIterableIterator<Message> {
+    return this.dispatcher.subscribe();
+  }
+
   /** Tells the heartbeat a pong arrived (for app protocols whose pong the client cannot recognise). */
   pongReceived(): void {
     const cur = this.current;
@@ -415,9 +475,9 @@ export class WsClient implements SessionRuntime {
       pendingRequests: this.correlator.size,
       queuedSends: this.queue?.size ?? 0,
       undelivered: c.undelivered,
-      inboundQueued: this.inbound.length - this.inboundHead,
-      inboundQueuePeak: c.inboundQueuePeak,
-      inboundDiscarded: c.inboundDiscarded,
+      inboundQueued: this.dispatcher.queued,
+      inboundQueuePeak: this.dispatcher.peak,
+      inboundDiscarded: this.dispatcher.discarded,
       lastRttMs: c.lastRttMs,
     };
   }
@@ -487,6 +547,11 @@ export class WsClient implements SessionRuntime {
         const waiter = this.startWaiter;
         this.startWaiter = undefined;
         waiter?.resolve();
+        if (cur !== undefined && this.openWaiters.length > 0) {
+          const openWaiters = this.openWaiters;
+          this.openWaiters = [];
+          for (const w of openWaiters) w.resolve(cur);
+        }
         break;
       }
       case 'session.ending': {
@@ -504,7 +569,15 @@ export class WsClient implements SessionRuntime {
           cur.ended = true;
           this.current = undefined;
         }
-        this.discardInbound();
+        this.dispatcher.sessionEnded(
+          close.sessionId,
+          event.requested === 'stop' || event.requested === 'exit'
+            ? new ClientStoppedError()
+            : new ConnectionClosedError(
+                `The session ended (${close.code} ${close.reason})`.trim(),
+                close.code,
+              ),
+        );
         this.settleRequestsOnDisconnect(close, event.requested);
         this.emitter.emit('close', { ...close, class: event.closeClass });
         if (
@@ -512,7 +585,8 @@ export class WsClient implements SessionRuntime {
           event.requested === undefined &&
           (event.restarting || this.options.reconnect.retryOnStart)
         ) {
-          this.callRestartError(close.error, event.attempt);
+          // An onOpen failure leaves no error on the close info: pass the one the machine recorded.
+          this.callRestartError(close.error ?? this.actor.getSnapshot().context.lastError, event.attempt);
         }
         break;
       }
@@ -552,6 +626,12 @@ export class WsClient implements SessionRuntime {
           ? new ClientStoppedError(event.requested === 'exit' ? 'exit() was called' : 'stop() was called')
           : asWsmError(error ?? new ClientStoppedError('The client stopped'));
         this.failEverything(reason);
+        this.dispatcher.stopped(
+          reason instanceof ClientStoppedError ? reason : new ClientStoppedError(reason.message),
+        );
+        const openWaiters = this.openWaiters;
+        this.openWaiters = [];
+        for (const w of openWaiters) w.reject(new ClientStoppedError(reason.message));
         const waiter = this.startWaiter;
         this.startWaiter = undefined;
         if (waiter !== undefined) {
@@ -780,7 +860,7 @@ export class WsClient implements SessionRuntime {
       this.deliverResponse(entry, message, session);
       return;
     }
-    this.dispatch(message, session);
+    this.dispatcher.deliver(message, session);
   }
 
   private deliverResponse(entry: PendingEntry, message: Message, session: SessionHandle): void {
@@ -792,70 +872,6 @@ export class WsClient implements SessionRuntime {
       }
     }
     entry.resolve(message);
-  }
-
-  private dispatch(message: Message, session: SessionHandle): void {
-    const onMessage = this.hooks.onMessage;
-    if (onMessage === undefined) return;
-    if (session.ending) {
-      // restart()/exit()/stop() took effect: no new handler starts for this session.
-      this.counters.inboundDiscarded++;
-      return;
-    }
-    if (this.inFlight < this.options.concurrency && this.inboundHead === this.inbound.length) {
-      this.runHandler(message, session);
-      return;
-    }
-    this.inbound.push(message);
-    const queued = this.inbound.length - this.inboundHead;
-    if (queued > this.counters.inboundQueuePeak) this.counters.inboundQueuePeak = queued;
-  }
-
-  private runHandler(message: Message, session: SessionHandle): void {
-    this.inFlight++;
-    let result: unknown;
-    try {
-      result = this.hooks.onMessage!(message, session);
-    } catch (error) {
-      this.reportError(new HookError('onMessage', error, message.sessionId));
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(
-        () => this.handlerDone(session),
-        (error) => {
-          this.reportError(new HookError('onMessage', error, message.sessionId));
-          this.handlerDone(session);
-        },
-      );
-      return;
-    }
-    this.inFlight--;
-  }
-
-  private handlerDone(session: SessionHandle): void {
-    this.inFlight--;
-    while (this.inFlight < this.options.concurrency && this.inboundHead < this.inbound.length) {
-      const next = this.inbound[this.inboundHead]!;
-      this.inbound[this.inboundHead++] = undefined as never;
-      if (this.inboundHead === this.inbound.length) {
-        this.inbound.length = 0;
-        this.inboundHead = 0;
-      }
-      const cur = this.current;
-      if (cur === undefined || cur.id !== next.sessionId || cur.ending) {
-        this.counters.inboundDiscarded++;
-        continue;
-      }
-      this.runHandler(next, cur);
-    }
-    void session;
-  }
-
-  private discardInbound(): void {
-    const left = this.inbound.length - this.inboundHead;
-    if (left > 0) this.counters.inboundDiscarded += left;
-    this.inbound.length = 0;
-    this.inboundHead = 0;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -896,6 +912,17 @@ export class WsClient implements SessionRuntime {
     this.counters.lastRttMs = rtt;
     this.actor.send({ type: 'heartbeat.pong', sessionId });
     this.emitter.emit('pong', { rttMs: rtt });
+  }
+
+  /** Resolves with the session once open (now, or at the next open); rejects when the client stops. */
+  private whenOpen(): Promise<DispatchSession> {
+    const cur = this.current;
+    if (cur !== undefined && cur.conn !== undefined && !cur.ending && this.lastState === 'open')
+      return Promise.resolve(cur);
+    const state = this.state;
+    if (state === 'stopped')
+      return Promise.reject(new ClientStoppedError('The client is stopped; call start() first'));
+    return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1061,10 +1088,13 @@ export class WsClient implements SessionRuntime {
     this.correlator.rejectWhere(
       (e) => e.boundSession === sid || (e.writtenOn === sid && (!resend || e.resent)),
       () =>
-        new ConnectionClosedError(
-          `The connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''}) before a response arrived; the outcome is unknown`,
-          close.code,
-        ),
+        // stop()/exit() is the cause, not a lost connection: the API promises ClientStoppedError.
+        stopping
+          ? new ClientStoppedError(requested === 'exit' ? 'exit() was called' : 'stop() was called')
+          : new ConnectionClosedError(
+              `The connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''}) before a response arrived; the outcome is unknown`,
+              close.code,
+            ),
     );
   }
 
@@ -1136,6 +1166,10 @@ function isUrlObject(value: unknown): value is URL {
 function asWsmError(error: unknown): WsmError {
   if (isWsmError(error)) return error;
   return new ConnectError(messageOf(error), error);
+}
+
+function invalidArgument(option: string, value: unknown, expected: string): InvalidOptionsError {
+  return new InvalidOptionsError([{ option, value, expected }]);
 }
 
 function invalidData(data: unknown): InvalidOptionsError {

@@ -21,3 +21,4 @@ export { redactUrl } from './redact.js';
 export type * from './transport/adapter.js';
 export { createNativeAdapter } from './transport/native.js';
 export type * from './types.js';
+export type { ExclusiveSession } from './session/dispatcher.js';

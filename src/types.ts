@@ -294,14 +294,44 @@ export interface ClientOptions {
   prepare?(message: Message): unknown;
   /** `false`: `send()` while not open throws {@link NotOpenError}. @default see {@link SendBufferOptions} */
   sendBuffer?: false | SendBufferOptions;
-  /** Max `onMessage` handlers in flight; 1 keeps strict order. @default 1 */
+  /**
+   * Max `onMessage` handlers in flight (an async handler counts until its promise settles). With 1,
+   * messages are handled strictly in arrival order; with N > 1, handlers start in arrival order but
+   * may finish in any order. @default 1
+   */
   concurrency?: number;
+  /** Bounds and backpressure of the inbound queue. @default see {@link InboundOptions} */
+  inbound?: InboundOptions;
   /** Lifecycle hooks. @default {} */
   hooks?: Hooks;
   /** An XState inspection observer, passed to `createActor`. @default undefined */
   inspect?: (event: unknown) => void;
   /** Time source for every delay and deadline. @default real time */
   clock?: Clock;
+}
+
+/**
+ * Inbound queue bounds. When handlers fall behind and the queue passes a high-water mark, the client
+ * stops reading from the socket (`ws`: TCP backpressure reaches the server) and resumes at the
+ * low-water mark. Browsers cannot pause a WebSocket: there the queue grows to `maxQueued`, then the
+ * session is restarted with a {@link QueueOverflowError} reported, instead of using unbounded memory.
+ *
+ * @example
+ * ```ts
+ * createClient({ url, concurrency: 4, inbound: { highWaterMark: 500, lowWaterMark: 50 } });
+ * ```
+ */
+export interface InboundOptions {
+  /** Pause reading at this many queued messages. @default 1000 */
+  highWaterMark?: number;
+  /** ... or at this many queued bytes (text counted in UTF-16 units). @default 16_777_216 (16 MiB) */
+  highWaterBytes?: number;
+  /** Resume reading at this many queued messages. @default 100 */
+  lowWaterMark?: number;
+  /** Hard bound; reached only where reading cannot be paused. @default 100_000 */
+  maxQueued?: number;
+  /** Buffer of each `messages()` iterator before it ends with QueueOverflowError. @default 10_000 */
+  iteratorBufferSize?: number;
 }
 
 /** Payload of the `close` event. */

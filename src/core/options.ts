@@ -28,7 +28,23 @@ export const DEFAULTS = {
   sendBuffer: { maxMessages: 1_000, maxBytes: 1024 * 1024 },
   requests: { timeoutMs: 30_000, onDisconnect: 'reject' as 'reject' | 'resend' },
   heartbeat: { intervalMs: 30_000, timeoutMs: 10_000, maxMissed: 1 },
+  inbound: {
+    highWaterMark: 1_000,
+    highWaterBytes: 16 * 1024 * 1024,
+    lowWaterMark: 100,
+    maxQueued: 100_000,
+    iteratorBufferSize: 10_000,
+  },
 } as const;
+
+/** Inbound queue bounds after defaults. */
+export interface ResolvedInbound {
+  highWaterMark: number;
+  highWaterBytes: number;
+  lowWaterMark: number;
+  maxQueued: number;
+  iteratorBufferSize: number;
+}
 
 /** Reconnect policy after defaults. */
 export interface ResolvedReconnect {
@@ -86,6 +102,7 @@ export interface ResolvedOptions {
   sendBuffer: ResolvedSendBuffer;
   requests: ResolvedRequests;
   heartbeat: ResolvedHeartbeat;
+  inbound: ResolvedInbound;
   prepare: Fn | undefined;
   hooks: Record<string, Fn | undefined>;
 }
@@ -111,6 +128,7 @@ const KNOWN_TOP = new Set([
   'prepare',
   'sendBuffer',
   'concurrency',
+  'inbound',
   'hooks',
   'inspect',
   'clock',
@@ -373,6 +391,30 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     isPong: c.fn('heartbeat.isPong', hbs.isPong),
   };
 
+  const ib = c.section('inbound', o.inbound, false) || {};
+  const id = DEFAULTS.inbound;
+  const inbound: ResolvedInbound = {
+    highWaterMark: c.int('inbound.highWaterMark', ib.highWaterMark, id.highWaterMark, 1),
+    highWaterBytes: c.int('inbound.highWaterBytes', ib.highWaterBytes, id.highWaterBytes, 1),
+    lowWaterMark: c.int('inbound.lowWaterMark', ib.lowWaterMark, id.lowWaterMark, 0),
+    maxQueued: c.int('inbound.maxQueued', ib.maxQueued, id.maxQueued, 1),
+    iteratorBufferSize: c.int('inbound.iteratorBufferSize', ib.iteratorBufferSize, id.iteratorBufferSize, 1),
+  };
+  if (inbound.lowWaterMark >= inbound.highWaterMark) {
+    c.add(
+      'inbound.lowWaterMark',
+      inbound.lowWaterMark,
+      `an integer below inbound.highWaterMark (${inbound.highWaterMark})`,
+    );
+  }
+  if (inbound.maxQueued < inbound.highWaterMark) {
+    c.add(
+      'inbound.maxQueued',
+      inbound.maxQueued,
+      `an integer >= inbound.highWaterMark (${inbound.highWaterMark})`,
+    );
+  }
+
   const hooksIn = c.section('hooks', o.hooks, false) || {};
   const hooks: Record<string, Fn | undefined> = {};
   for (const name of Object.keys(hooksIn)) {
@@ -421,6 +463,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     sendBuffer,
     requests,
     heartbeat,
+    inbound,
     prepare,
     hooks,
   };

@@ -9,7 +9,7 @@
  *
  * Data messages do not go through the machine (see ARCHITECTURE.md §1): only lifecycle facts do.
  */
-import { assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, sendTo, setup } from 'xstate';
 import { backoffDelay } from '../src/core/backoff.js';
 import { type CloseClass, classifyClose } from '../src/core/close-codes.js';
 import { HeartbeatTimeoutError, OpenTimeoutError, isWsmError } from '../src/core/errors.js';
@@ -131,6 +131,7 @@ export const connectionMachine = setup({
     canReconnect: ({ context }) => reconnectAllowed(context),
     isSocketOpen: ({ context }) => context.socketOpen,
     socketWasOpen: ({ context }) => context.socketWasOpen,
+    isOffline: ({ context }) => context.offline,
     isHeartbeatEnabled: ({ context }) => context.config.heartbeat.enabled,
     hasMissedTooManyPongs: ({ context }) => context.missedPongs + 1 >= context.config.heartbeat.maxMissed,
   },
@@ -381,7 +382,13 @@ export const connectionMachine = setup({
     lastError: undefined,
     retryDelayMs: 0,
     missedPongs: 0,
+    offline: false,
   }),
+  on: {
+    'env.offline': { actions: assign({ offline: true }) },
+    'env.online': { actions: assign({ offline: false }) },
+    'env.visible': { actions: raise({ type: 'heartbeat.probe' }) },
+  },
   initial: 'idle',
   states: {
     idle: {
@@ -614,11 +621,31 @@ export const connectionMachine = setup({
     reconnecting: {
       description: 'Waiting the backoff delay (full jitter, Retry-After aware) before the next attempt.',
       entry: ['scheduleReconnect', 'announceReconnect'],
-      after: { reconnectDelay: { target: 'session', actions: 'markRestarting' } },
       on: {
         'client.stop': { target: 'stopped', actions: 'requestStop' },
         'client.exit': { target: 'stopped', actions: 'requestExit' },
         'client.restart': { target: 'session', actions: 'markRestarting' },
+      },
+      initial: 'choosing',
+      states: {
+        choosing: {
+          always: [{ guard: 'isOffline', target: 'offline' }, { target: 'backoff' }],
+        },
+        backoff: {
+          description: 'The delay runs; going offline pauses attempts.',
+          after: { reconnectDelay: { target: '#connection.session', actions: 'markRestarting' } },
+          on: { 'env.offline': { target: 'offline' } },
+        },
+        offline: {
+          description: 'The device is offline: no attempts (they would fail) until it is back online.',
+          on: {
+            'env.online': {
+              target: '#connection.session',
+              actions: 'markRestarting',
+              description: 'Back online: attempt at once.',
+            },
+          },
+        },
       },
     },
     stopped: {

@@ -96,6 +96,8 @@ export interface ConnectionContext {
   retryDelayMs: number;
   /** Heartbeat: consecutive unanswered pings. */
   missedPongs: number;
+  /** The environment reported the device offline (browsers: the `offline` event). */
+  offline: boolean;
 }
 
 /** Socket events carry the session id they belong to; stale ones are ignored. */
@@ -131,6 +133,9 @@ export type ConnectionEvent =
   | SocketEvent
   | { type: 'heartbeat.pong'; sessionId: number }
   | { type: 'heartbeat.probe' }
+  | { type: 'env.offline' }
+  | { type: 'env.online' }
+  | { type: 'env.visible' }
   | { type: 'flow.pause' }
   | { type: 'flow.resume' }
   | { type: 'inbound.paused' }

@@ -183,6 +183,9 @@ export class WsClient implements SessionRuntime {
   private readonly prepare: ((m: Message) => unknown) | undefined;
   private readonly isPong: ((m: Message) => boolean) | undefined;
   private reportedWithoutListener = new WeakSet<object>();
+  private readonly unref: boolean;
+  private readonly environment: EnvironmentSignals | undefined;
+  private detachEnvironment: (() => void) | undefined;
 
   /** @internal use {@link createClient}. */
   constructor(options: ClientOptions, defaultAdapter: SocketAdapter | (() => SocketAdapter) | undefined) {
@@ -203,7 +206,22 @@ export class WsClient implements SessionRuntime {
       headers: adapter.capabilities?.headers === true,
     });
     this.adapter = adapter;
-    this.clock = options.clock ?? realClock;
+    const baseClock = options.clock ?? realClock;
+    // unref: timers must not keep Node alive (the socket is unref'd by the adapter).
+    this.clock =
+      options.unref === true
+        ? {
+            now: () => baseClock.now(),
+            setTimeout: (fn, ms) => {
+              const t = baseClock.setTimeout(fn, ms) as { unref?: () => void };
+              t?.unref?.();
+              return t;
+            },
+            clearTimeout: (id) => baseClock.clearTimeout(id),
+          }
+        : baseClock;
+    this.unref = options.unref === true;
+    this.environment = resolveEnvironment(options.environment);
     this.hooks = (options.hooks ?? {}) as NonNullable<ClientOptions['hooks']>;
     this.prepare = this.options.prepare;
     this.isPong = this.options.heartbeat.isPong;
@@ -309,6 +327,7 @@ export class WsClient implements SessionRuntime {
     }
     return new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
+      this.attachEnvironment();
       this.actor.send({ type: 'client.start' });
     });
   }
@@ -538,6 +557,9 @@ export class WsClient implements SessionRuntime {
       case 'session.open': {
         const cur = this.current;
         this.counters.sessions++;
+        // Reading was paused for backpressure during `opening`, where the heartbeat region does not
+        // exist yet: tell it now, or it pings a peer it cannot hear and kills a healthy session.
+        if (this.dispatcher.readingPaused) this.actor.send({ type: 'inbound.paused' });
         this.flush(cur);
         this.emitter.emit('open', {
           sessionId: event.sessionId,
@@ -644,6 +666,8 @@ export class WsClient implements SessionRuntime {
             : (event.error ?? reason);
           waiter.reject(new StartError(cause));
         }
+        this.detachEnvironment?.();
+        this.detachEnvironment = undefined;
         this.emitter.emit('stopped', { error });
         const waiters = this.stopWaiters;
         this.stopWaiters = [];
@@ -687,6 +711,7 @@ export class WsClient implements SessionRuntime {
           maxPayloadBytes: this.options.maxPayloadBytes,
           closeTimeoutMs: this.options.closeTimeoutMs,
           handshakeTimeoutMs: this.options.openTimeoutMs,
+          unref: this.unref,
         },
         {
           onOpen: (info) => {
@@ -912,6 +937,35 @@ export class WsClient implements SessionRuntime {
     this.counters.lastRttMs = rtt;
     this.actor.send({ type: 'heartbeat.pong', sessionId });
     this.emitter.emit('pong', { rttMs: rtt });
+  }
+
+  /**
+   * Browser signals, attached while started: `offline` pauses reconnect attempts (the state stays
+   * `reconnecting`), `online` attempts at once, and a tab becoming visible probes the heartbeat so a
+   * socket that died while hidden is found within one `timeoutMs`.
+   */
+  private attachEnvironment(): void {
+    const env = this.environment;
+    if (env === undefined || this.detachEnvironment !== undefined) return;
+    const offs: Array<() => void> = [];
+    const listen = (target: EventTargetLike, type: string, fn: () => void) => {
+      target.addEventListener(type, fn);
+      offs.push(() => target.removeEventListener(type, fn));
+    };
+    if (env.online && env.window !== undefined) {
+      listen(env.window, 'offline', () => this.actor.send({ type: 'env.offline' }));
+      listen(env.window, 'online', () => this.actor.send({ type: 'env.online' }));
+      if (env.isOnline() === false) this.actor.send({ type: 'env.offline' });
+    }
+    if (env.visibility && env.document !== undefined) {
+      const doc = env.document;
+      listen(doc, 'visibilitychange', () => {
+        if (doc.visibilityState === 'visible') this.actor.send({ type: 'env.visible' });
+      });
+    }
+    this.detachEnvironment = () => {
+      for (const off of offs) off();
+    };
   }
 
   /** Resolves with the session once open (now, or at the next open); rejects when the client stops. */
@@ -1155,6 +1209,45 @@ export class WsClient implements SessionRuntime {
       console.error(`wsmachine: ${error.code}: ${error.message} (add client.on('error') to handle this)`);
     }
   }
+}
+
+interface EventTargetLike {
+  addEventListener(type: string, fn: () => void): void;
+  removeEventListener(type: string, fn: () => void): void;
+}
+
+interface EnvironmentSignals {
+  online: boolean;
+  visibility: boolean;
+  window: EventTargetLike | undefined;
+  document: (EventTargetLike & { visibilityState?: string }) | undefined;
+  isOnline(): boolean | undefined;
+}
+
+/** Finds the browser's window/document (or the ones given for tests); undefined in Node. */
+function resolveEnvironment(option: ClientOptions['environment']): EnvironmentSignals | undefined {
+  if (option === false) return undefined;
+  const g = globalThis as {
+    addEventListener?: unknown;
+    removeEventListener?: unknown;
+    document?: unknown;
+    navigator?: { onLine?: boolean };
+  };
+  const win =
+    option?.window ?? (typeof g.addEventListener === 'function' ? (g as EventTargetLike) : undefined);
+  const doc =
+    option?.document ??
+    (typeof (g.document as { addEventListener?: unknown } | undefined)?.addEventListener === 'function'
+      ? (g.document as EventTargetLike & { visibilityState?: string })
+      : undefined);
+  if (win === undefined && doc === undefined) return undefined;
+  return {
+    online: option?.online !== false,
+    visibility: option?.visibility !== false,
+    window: win as EventTargetLike | undefined,
+    document: doc as (EventTargetLike & { visibilityState?: string }) | undefined,
+    isOnline: () => g.navigator?.onLine,
+  };
 }
 
 function isUrlObject(value: unknown): value is URL {

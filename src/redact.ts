@@ -20,7 +20,13 @@ export function redactUrl(url: string): string {
   }
   const auth = parsed.username || parsed.password ? '***@' : '';
   const query = parsed.search
-    ? `?${[...parsed.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&')}`
+    ? `?${parsed.search
+        .slice(1)
+        .split('&')
+        .filter((part) => part !== '')
+        // A bare `?secret` (no `=`) is all value: nothing of it is kept.
+        .map((part) => (part.includes('=') ? `${part.slice(0, part.indexOf('='))}=***` : '***'))
+        .join('&')}`
     : '';
   return `${parsed.protocol}//${auth}${parsed.host}${parsed.pathname}${query}`;
 }

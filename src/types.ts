@@ -308,6 +308,33 @@ export interface ClientOptions {
   inspect?: (event: unknown) => void;
   /** Time source for every delay and deadline. @default real time */
   clock?: Clock;
+  /**
+   * Node: let the process exit even while this client is started (timers and the socket are
+   * unref'd). By default a started client keeps the process alive, like any open socket, so a bot does
+   * not exit in the middle of a reconnect. @default false
+   */
+  unref?: boolean;
+  /**
+   * Browser signals, each on by default where it exists: `online` (going offline pauses reconnect
+   * attempts, coming back online attempts at once) and `visibility` (a tab that becomes visible probes
+   * the heartbeat at once). `window`/`document` may be given for tests. `false` turns both off.
+   * @default { online: true, visibility: true } in browsers; nothing to attach to in Node
+   */
+  environment?:
+    | false
+    | {
+        online?: boolean;
+        visibility?: boolean;
+        window?: {
+          addEventListener(type: string, fn: () => void): void;
+          removeEventListener(type: string, fn: () => void): void;
+        };
+        document?: {
+          visibilityState?: string;
+          addEventListener(type: string, fn: () => void): void;
+          removeEventListener(type: string, fn: () => void): void;
+        };
+      };
 }
 
 /**

@@ -132,7 +132,24 @@ const KNOWN_TOP = new Set([
   'hooks',
   'inspect',
   'clock',
+  'unref',
+  'environment',
 ]);
+const RECONNECT_NAMES = [
+  'baseDelayMs',
+  'factor',
+  'maxDelayMs',
+  'jitter',
+  'maxAttempts',
+  'resetAfterMs',
+  'retryOnStart',
+  'shouldReconnect',
+  'random',
+  'authCloseCodes',
+  'fatalCloseCodes',
+];
+/** A subprotocol is an HTTP token (RFC 6455 §4.1, RFC 7230 §3.2.6). */
+const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HOOK_NAMES = ['onOpen', 'onMessage', 'onClose', 'onError', 'onRestartError'];
 
 class Checker {
@@ -202,6 +219,14 @@ class Checker {
     return value as Record<string, unknown>;
   }
 
+  /** Unknown names inside an option object (a typo such as `reconnect.maxAttempt` must not be ignored). */
+  known(section: string, value: Record<string, unknown>, names: readonly string[]): void {
+    for (const key of Object.keys(value)) {
+      if (!names.includes(key))
+        this.add(`${section}.${key}`, value[key], `a known option (${names.join(', ')}); check the spelling`);
+    }
+  }
+
   codes(option: string, value: unknown, fallback: readonly number[]): readonly number[] {
     if (value === undefined) return fallback;
     if (!Array.isArray(value) || value.some((c) => !Number.isInteger(c) || c < 3000 || c > 4999)) {
@@ -263,11 +288,19 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   }
 
   let protocols: string[] = [];
-  if (typeof o.protocols === 'string') protocols = [o.protocols];
-  else if (Array.isArray(o.protocols) && o.protocols.every((p) => typeof p === 'string' && p.length > 0)) {
-    protocols = o.protocols as string[];
+  const list = typeof o.protocols === 'string' ? [o.protocols] : o.protocols;
+  if (
+    Array.isArray(list) &&
+    list.every((p) => typeof p === 'string' && SUBPROTOCOL.test(p)) &&
+    new Set(list).size === list.length
+  ) {
+    protocols = list as string[];
   } else if (o.protocols !== undefined)
-    c.add('protocols', o.protocols, 'a string or an array of non-empty strings');
+    c.add(
+      'protocols',
+      o.protocols,
+      'a string or an array of non-empty strings (distinct tokens: no spaces, commas or separators)',
+    );
 
   if (o.headers !== undefined) {
     const h = o.headers;
@@ -293,6 +326,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   const r = c.section('reconnect', o.reconnect, true);
   const rd = DEFAULTS.reconnect;
   const rs = r || {};
+  c.known('reconnect', rs, RECONNECT_NAMES);
   const jitter = rs.jitter === undefined ? rd.jitter : rs.jitter;
   if (jitter !== 'full' && jitter !== 'none') c.add('reconnect.jitter', rs.jitter, "'full' or 'none'");
   const reconnect: ResolvedReconnect = {
@@ -326,6 +360,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
 
   const sb = c.section('sendBuffer', o.sendBuffer, true);
   const sbs = sb || {};
+  c.known('sendBuffer', sbs, ['maxMessages', 'maxBytes', 'maxAgeMs']);
   const sendBuffer: ResolvedSendBuffer = {
     enabled: sb !== false,
     maxMessages: c.int('sendBuffer.maxMessages', sbs.maxMessages, DEFAULTS.sendBuffer.maxMessages, 1),
@@ -334,6 +369,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   };
 
   const rq = c.section('requests', o.requests, false) || {};
+  c.known('requests', rq, ['timeoutMs', 'key', 'match', 'onDisconnect']);
   const onDisconnect = rq.onDisconnect ?? DEFAULTS.requests.onDisconnect;
   if (onDisconnect !== 'reject' && onDisconnect !== 'resend') {
     c.add('requests.onDisconnect', rq.onDisconnect, "'reject' or 'resend'");
@@ -359,6 +395,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
 
   const hb = c.section('heartbeat', o.heartbeat, true);
   const hbs = hb || {};
+  c.known('heartbeat', hbs, ['intervalMs', 'timeoutMs', 'maxMissed', 'message', 'isPong']);
   const hd = DEFAULTS.heartbeat;
   const hasMessage = hbs.message !== undefined;
   if (hasMessage) {
@@ -424,6 +461,14 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   for (const name of HOOK_NAMES) hooks[name] = c.fn(`hooks.${name}`, hooksIn[name]);
 
   const prepare = c.fn('prepare', o.prepare);
+  c.bool('unref', o.unref, false);
+  if (
+    o.environment !== undefined &&
+    o.environment !== false &&
+    (typeof o.environment !== 'object' || o.environment === null)
+  ) {
+    c.add('environment', o.environment, 'false or an object { online?, visibility?, window?, document? }');
+  }
   c.fn('inspect', o.inspect);
   if (o.adapter !== undefined) {
     const a = o.adapter as Record<string, unknown> | null;

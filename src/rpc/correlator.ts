@@ -99,6 +99,16 @@ class DeadlineHeap {
   clear(): void {
     this.items.length = 0;
   }
+
+  /** Drops entries that settled early, so memory stays proportional to what is pending. */
+  compact(): void {
+    const a = this.items;
+    let n = 0;
+    for (let i = 0; i < a.length; i++) if (!a[i]!.settled) a[n++] = a[i]!;
+    a.length = n;
+    // A sorted array is a valid min-heap; deadlines arrive nearly sorted, so this is cheap.
+    a.sort((x, y) => x.deadline - y.deadline);
+  }
 }
 
 /** Matching configuration. */
@@ -161,6 +171,9 @@ export class Correlator {
     this.all.set(entry.id, entry);
     if (input.key !== undefined) this.byKey.set(input.key, entry);
     if (entry.deadline !== Number.POSITIVE_INFINITY) {
+      // Settled entries leave the heap lazily; without this, a busy client would keep every answered
+      // request (and its data) until its deadline passed. Amortized O(1) per push.
+      if (this.heap.size > 2 * this.all.size + 32) this.heap.compact();
       this.heap.push(entry);
       if (entry.deadline < this.timerAt) this.arm(entry.deadline, now);
     }

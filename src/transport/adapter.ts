@@ -37,6 +37,8 @@ export interface ConnectRequest {
   closeTimeoutMs: number;
   /** A bound on dial + handshake, when the adapter can enforce one natively. 0 = none. */
   handshakeTimeoutMs: number;
+  /** Node: the socket must not keep the process alive. */
+  unref?: boolean | undefined;
 }
 
 /** Information about an opened connection. */

@@ -129,6 +129,13 @@ class WsConnection implements SocketConnection {
       return;
     }
     this.socket = socket;
+    if (request.unref) {
+      // ws keeps the pending HTTP request in `_req`; its socket is the one the WebSocket will use.
+      const req = (
+        socket as unknown as { _req?: { on(e: 'socket', fn: (s: { unref(): void }) => void): void } }
+      )._req;
+      req?.on('socket', (s) => s.unref());
+    }
     socket.on('upgrade', (res) => {
       this.response = { status: res.statusCode ?? 101, headers: { ...res.headers } };
     });

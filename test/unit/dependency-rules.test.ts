@@ -42,7 +42,8 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
     for (const file of listTs(join(root, 'src/core'))) {
       for (const spec of importsOf(file)) {
         const target = resolveLocal(file, spec);
-        if (target === undefined || !rel(target).startsWith('src/core/')) offenders.push(`${rel(file)} -> ${spec}`);
+        if (target === undefined || !rel(target).startsWith('src/core/'))
+          offenders.push(`${rel(file)} -> ${spec}`);
       }
     }
     expect(offenders).toEqual([]);
@@ -55,7 +56,8 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
         if (spec === 'xstate') continue;
         const target = resolveLocal(file, spec);
         const r = target === undefined ? '' : rel(target);
-        if (!(r.startsWith('src/core/') || r.startsWith('machines/'))) offenders.push(`${rel(file)} -> ${spec}`);
+        if (!(r.startsWith('src/core/') || r.startsWith('machines/')))
+          offenders.push(`${rel(file)} -> ${spec}`);
       }
     }
     expect(offenders).toEqual([]);
@@ -67,7 +69,8 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
       for (const spec of importsOf(file)) {
         const target = resolveLocal(file, spec);
         const r = target === undefined ? spec : rel(target);
-        if (spec === 'xstate' || r.startsWith('machines/') || r === 'src/client.ts') offenders.push(`${rel(file)} -> ${spec}`);
+        if (spec === 'xstate' || r.startsWith('machines/') || r === 'src/client.ts')
+          offenders.push(`${rel(file)} -> ${spec}`);
         if (spec === 'ws' && !rel(file).endsWith('transport/ws.ts')) offenders.push(`${rel(file)} -> ws`);
       }
     }

@@ -1,0 +1,78 @@
+/**
+ * The committed diagrams in visualizations/ must match the machines: regenerate in memory and
+ * compare, so a machine change without `npm run visualize` fails here with the command to run.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { connectionMachine } from '../../machines/connection.machine.js';
+import { describeMachine, guardName, toDot, toMermaid } from '../../src/visualize/export.js';
+import { renderDiagrams } from '../../src/visualize/render.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('visualizations/', () => {
+  it('are fresh: regenerating them changes nothing (else run `npm run visualize` and commit)', async () => {
+    const files = await renderDiagrams();
+    expect(Object.keys(files).sort()).toEqual([
+      'connection.dot',
+      'connection.md',
+      'connection.mmd',
+      'connection.svg',
+    ]);
+    for (const [name, content] of Object.entries(files)) {
+      let committed = '';
+      try {
+        committed = readFileSync(join(root, 'visualizations', name), 'utf8');
+      } catch {}
+      expect(committed, `visualizations/${name} is stale: run \`npm run visualize\` and commit it`).toBe(
+        content,
+      );
+    }
+  });
+
+  it('draws every state, parallel region, invoked actor, named delay and named guard of the machine', () => {
+    const chart = describeMachine(connectionMachine);
+    const dot = toDot(chart);
+    const mermaid = toMermaid(chart);
+    for (const state of ['idle', 'connecting', 'opening', 'open', 'closing', 'reconnecting', 'stopped']) {
+      expect(dot).toContain(`label="${state}`);
+      expect(mermaid).toContain(`"${state}"`);
+    }
+    expect(dot).toContain('open (parallel)');
+    expect(mermaid).toMatch(/state "heartbeat"[\s\S]*--[\s\S]*state "flow"/);
+    for (const actor of ['socket', 'openHook', 'closeHook']) expect(dot).toContain(`invoke: ${actor}`);
+    for (const delay of [
+      'openTimeout',
+      'closeTimeout',
+      'stopTimeout',
+      'reconnectDelay',
+      'pingInterval',
+      'pongTimeout',
+    ]) {
+      expect(dot).toContain(`after ${delay}`);
+    }
+    for (const guard of [
+      'isCurrentSession',
+      'canReconnect',
+      'hasMissedTooManyPongs',
+      'isFirstStart',
+      'isStopRequested',
+    ]) {
+      expect(dot).toContain(guard);
+    }
+    // `always` transitions are drawn too (toDirectedGraph drops them).
+    expect(chart.edges.some((e) => e.kind === 'always' && e.guard === 'canReconnect')).toBe(true);
+    // Failure paths are visibly distinct from the happy path.
+    const timeout = chart.edges.find((e) => e.kind === 'after' && e.trigger === 'openTimeout');
+    const opened = chart.edges.find((e) => e.trigger === 'socket.opened');
+    expect(timeout?.failure).toBe(true);
+    expect(opened?.happy).toBe(true);
+  });
+
+  it('names combined guards', () => {
+    const handshake = connectionMachine.root.states.session!.states.closing!.states.handshake!;
+    expect(guardName(handshake.always![0]!.guard)).toBe('!isSocketOpen');
+  });
+});

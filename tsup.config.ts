@@ -6,6 +6,9 @@ export default defineConfig({
     node: 'src/node.ts',
     machines: 'machines/index.ts',
     testing: 'src/testing.ts',
+    inspector: 'src/inspector.ts',
+    server: 'src/server.ts',
+    cli: 'src/cli/main.ts',
   },
   format: ['esm'],
   dts: true,
@@ -13,6 +16,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['ws', 'xstate', 'mitt'],
+  external: ['ws', 'xstate', 'mitt', 'picocolors', /^node:/],
   splitting: true,
 });

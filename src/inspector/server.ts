@@ -21,7 +21,7 @@ export interface InspectableClient {
   };
   readonly state: string;
   on(event: string, listener: (payload: any) => void): () => void;
-  stats(): { pendingRequests: number; queuedSends: number; [k: string]: unknown };
+  stats(): { pendingRequests: number; queuedSends: number };
 }
 
 /** Options of {@link createInspector}. */

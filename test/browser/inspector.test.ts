@@ -44,7 +44,9 @@ describe('live inspector page', () => {
       await page.waitForFunction(() => window.__inspector?.clients?.[1]?.state === 'open');
       const activeAt = async () =>
         page.evaluate(() =>
-          [...document.querySelectorAll('.chart g.active')].map((g) => g.id.replace(/^c\d+:/, '')).sort(),
+          Array.from(document.querySelectorAll('.chart g.active'))
+            .map((g) => g.id.replace(/^c\d+:/, ''))
+            .sort(),
         );
       expect(await activeAt()).toContain('connection.session.open');
 

@@ -9,7 +9,18 @@
  *
  * Data messages do not go through the machine (see ARCHITECTURE.md §1): only lifecycle facts do.
  */
-import { assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, sendTo, setup } from 'xstate';
+import {
+  assign,
+  cancel,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  not,
+  raise,
+  sendTo,
+  setup,
+} from 'xstate';
 import { backoffDelay } from '../src/core/backoff.js';
 import { type CloseClass, classifyClose } from '../src/core/close-codes.js';
 import { HeartbeatTimeoutError, OpenTimeoutError, isWsmError } from '../src/core/errors.js';
@@ -245,6 +256,13 @@ export const connectionMachine = setup({
         timeoutMs: event.type === 'client.stop' ? event.timeoutMs : undefined,
       }),
     }),
+    // The `after: stopTimeout` of `closing` was armed when closing began; a stop that arrives later
+    // gets its own deadline (its timeoutMs, else stopTimeoutMs), counted from the stop() call.
+    armStopDeadline: enqueueActions(({ context, event, enqueue }) => {
+      enqueue(cancel('stopDeadline'));
+      const ms = (event.type === 'client.stop' ? event.timeoutMs : undefined) ?? context.config.stopTimeoutMs;
+      enqueue(raise({ type: 'stop.timedOut' as const }, { id: 'stopDeadline', delay: ms }));
+    }),
     upgradeToExit: assign({
       endRequest: ({ context }) => ({
         kind: 'exit' as const,
@@ -319,7 +337,8 @@ export const connectionMachine = setup({
       const close = context.lastClose;
       // A restart the user asked for after a stable session goes at once; anything else backs off.
       if (context.endRequest?.kind === 'restart' && wasStable) return { attempt, retryDelayMs: 0 };
-      let floor = close?.retryAfterMs ?? 0;
+      // Retry-After is honoured, but capped: a far-future date must not park the client forever.
+      let floor = Math.min(close?.retryAfterMs ?? 0, Math.max(policy.maxDelayMs * 10, 300_000));
       // 1013 Try Again Later: the server asked for a longer pause than a network blip needs.
       if (close?.code === 1013 && floor === 0) floor = Math.min(policy.maxDelayMs, policy.baseDelayMs * 5);
       return { attempt, retryDelayMs: backoffDelay(policy, attempt, policy.random, floor) };
@@ -557,10 +576,16 @@ export const connectionMachine = setup({
           description:
             'Every way a session ends passes here: onClose runs once, the chosen close frame is sent, then the close handshake is awaited at most closeTimeoutMs before the socket is terminated.',
           entry: 'announceEnding',
+          exit: cancel('stopDeadline'),
           on: {
             // Handled here so that a late close does not re-enter `closing` (onClose runs once).
             'socket.closed': { guard: 'isCurrentSession', actions: 'recordSocketClosed' },
-            'client.stop': { actions: 'upgradeToStop' },
+            'client.stop': { actions: ['upgradeToStop', 'armStopDeadline'] },
+            'stop.timedOut': {
+              guard: 'isStopRequested',
+              target: '#connection.ended',
+              description: 'A stop() that arrived during closing is bounded by its own deadline.',
+            },
             'client.exit': { actions: 'upgradeToExit' },
             'client.restart': {},
           },
@@ -634,14 +659,15 @@ export const connectionMachine = setup({
         backoff: {
           description: 'The delay runs; going offline pauses attempts.',
           after: { reconnectDelay: { target: '#connection.session', actions: 'markRestarting' } },
-          on: { 'env.offline': { target: 'offline' } },
+          // The root handler does not run when this one is taken: record the fact here too.
+          on: { 'env.offline': { target: 'offline', actions: assign({ offline: true }) } },
         },
         offline: {
           description: 'The device is offline: no attempts (they would fail) until it is back online.',
           on: {
             'env.online': {
               target: '#connection.session',
-              actions: 'markRestarting',
+              actions: ['markRestarting', assign({ offline: false })],
               description: 'Back online: attempt at once.',
             },
           },

@@ -140,6 +140,7 @@ export type ConnectionEvent =
   | { type: 'flow.resume' }
   | { type: 'inbound.paused' }
   | { type: 'inbound.resumed' }
+  | { type: 'stop.timedOut' }
   | { type: 'heartbeat.missed'; sessionId: number };
 
 /** Commands the machine sends to the socket actor. */

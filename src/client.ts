@@ -955,7 +955,9 @@ export class WsClient implements SessionRuntime {
     if (env.online && env.window !== undefined) {
       listen(env.window, 'offline', () => this.actor.send({ type: 'env.offline' }));
       listen(env.window, 'online', () => this.actor.send({ type: 'env.online' }));
-      if (env.isOnline() === false) this.actor.send({ type: 'env.offline' });
+      // Sync with now: an `online` missed while stopped (listeners detached) must not keep the next run
+      // paused. Unknown (no navigator) counts as online.
+      this.actor.send({ type: env.isOnline() === false ? 'env.offline' : 'env.online' });
     }
     if (env.visibility && env.document !== undefined) {
       const doc = env.document;

@@ -357,7 +357,11 @@ export interface InboundOptions {
   lowWaterMark?: number;
   /** Hard bound; reached only where reading cannot be paused. @default 100_000 */
   maxQueued?: number;
-  /** Buffer of each `messages()` iterator before it ends with QueueOverflowError. @default 10_000 */
+  /**
+   * Buffer of each `messages()` iterator before it ends with QueueOverflowError. Keep it above the
+   * number of messages one socket read can hold (a 64 KiB read holds ~21,800 of the smallest frames),
+   * because the whole read is delivered before any reader runs. @default 100_000
+   */
   iteratorBufferSize?: number;
 }
 

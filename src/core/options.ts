@@ -33,7 +33,9 @@ export const DEFAULTS = {
     highWaterBytes: 16 * 1024 * 1024,
     lowWaterMark: 100,
     maxQueued: 100_000,
-    iteratorBufferSize: 10_000,
+    // Above one 64 KiB socket read of the smallest frames (~21,800): ws hands over a whole read at
+    // once, before any reader can run, so a smaller bound would end iterators that are being read.
+    iteratorBufferSize: 100_000,
   },
 } as const;
 
@@ -429,6 +431,13 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   };
 
   const ib = c.section('inbound', o.inbound, false) || {};
+  c.known('inbound', ib, [
+    'highWaterMark',
+    'highWaterBytes',
+    'lowWaterMark',
+    'maxQueued',
+    'iteratorBufferSize',
+  ]);
   const id = DEFAULTS.inbound;
   const inbound: ResolvedInbound = {
     highWaterMark: c.int('inbound.highWaterMark', ib.highWaterMark, id.highWaterMark, 1),

@@ -99,6 +99,10 @@ interface Section {
   buffer: Message[];
   waiters: Waiter[];
   ended: WsmError | undefined;
+  /** The FIFO lock was handed to the next section (at most once per section). */
+  released: boolean;
+  /** The session it reads from, to pause and resume reading. */
+  session: DispatchSession;
 }
 
 /** One `messages()` iterator's state. */
@@ -303,12 +307,7 @@ export class Dispatcher {
       }
       this.run(next, cur);
     }
-    const paused = this.paused;
-    if (paused !== undefined && this.queue.length - this.head <= this.host.limits.lowWaterMark) {
-      this.paused = undefined;
-      this.host.resumeReading(paused);
-      this.host.notify('inbound.resumed');
-    }
+    this.maybeResume();
   }
 
   private dropQueued(): void {
@@ -379,7 +378,14 @@ export class Dispatcher {
     session: DispatchSession,
     fn: (s: ExclusiveSession) => Promise<T> | T,
   ): Promise<T> {
-    const section: Section = { sessionId: session.id, buffer: [], waiters: [], ended: undefined };
+    const section: Section = {
+      sessionId: session.id,
+      buffer: [],
+      waiters: [],
+      ended: undefined,
+      released: false,
+      session,
+    };
     this.section = section;
     this.host.notify('flow.pause');
     const handle: ExclusiveSession = {
@@ -414,6 +420,7 @@ export class Dispatcher {
       const m = buffer[i]!;
       if (predicate === undefined || safeTest(predicate, m, this.host)) {
         buffer.splice(i, 1);
+        this.maybeResume();
         return Promise.resolve(m);
       }
     }
@@ -442,6 +449,37 @@ export class Dispatcher {
       }
     }
     section.buffer.push(message);
+    // Messages held for the section count toward backpressure like queued ones: a flood during a
+    // long section pauses reading, and past the hard bound the session is restarted.
+    const held = section.buffer.length + this.queued;
+    const limits = this.host.limits;
+    if (
+      this.paused === undefined &&
+      held >= limits.highWaterMark &&
+      this.host.pauseReading(section.session)
+    ) {
+      this.paused = section.session;
+      this.host.notify('inbound.paused');
+    }
+    if (held > limits.maxQueued) {
+      const error = new QueueOverflowError(
+        `Messages held for an exclusive section passed inbound.maxQueued (${limits.maxQueued}); the session is restarted.`,
+      );
+      this.endSection(section, error);
+      this.host.overflow(section.session, error);
+    }
+  }
+
+  /** Resumes reading once the queue and any exclusive buffer are back at the low-water mark. */
+  private maybeResume(): void {
+    const paused = this.paused;
+    if (paused === undefined) return;
+    const held = this.queued + (this.section?.buffer.length ?? 0);
+    if (held <= this.host.limits.lowWaterMark) {
+      this.paused = undefined;
+      this.host.resumeReading(paused);
+      this.host.notify('inbound.resumed');
+    }
   }
 
   private endSection(section: Section, error: WsmError): void {
@@ -453,6 +491,15 @@ export class Dispatcher {
     }
     if (section.buffer.length > 0) this.discarded += section.buffer.length;
     section.buffer.length = 0;
+    // A fn that never settles must not block later sections once its session is gone.
+    if (this.section === section) this.section = undefined;
+    this.release(section);
+  }
+
+  private release(section: Section): void {
+    if (section.released) return;
+    section.released = true;
+    this.nextSection();
   }
 
   /** fn settled: messages it did not read are dispatched in order, then the next section runs. */
@@ -470,7 +517,8 @@ export class Dispatcher {
       if (cur !== undefined && cur.id === m.sessionId) this.dispatch(m, cur);
       else this.discarded++;
     }
-    this.nextSection();
+    this.maybeResume();
+    this.release(section);
   }
 
   private nextSection(): void {

@@ -104,6 +104,8 @@ export interface ServerConnection {
 export interface WsServerOptions {
   /** Send every message back on the connection it came from. @default false */
   echo?: boolean;
+  /** Port to listen on. @default 0 (an ephemeral port) */
+  port?: number;
   /** Called for each new connection (after the helper's own listeners are attached). */
   onConnection?(connection: ServerConnection): void;
 }
@@ -184,7 +186,7 @@ export async function startWsServer(options: WsServerOptions = {}): Promise<Test
     port = (server.address() as net.AddressInfo).port;
   };
 
-  await listen(0);
+  await listen(options.port ?? 0);
 
   const terminateAll = () => {
     for (const c of connections) if (c.closed === undefined) c.socket.terminate();
@@ -563,7 +565,9 @@ export function waitForEvent<K extends EventName>(
     });
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`Timed out after ${timeoutMs} ms waiting for a '${event}' event (state ${client.state})`));
+      reject(
+        new Error(`Timed out after ${timeoutMs} ms waiting for a '${event}' event (state ${client.state})`),
+      );
     }, timeoutMs);
   });
 }
@@ -599,11 +603,48 @@ export function waitFor(
 }
 
 /** Resolves once `client.state` is `state` (at once if it already is). */
-export function waitForState(client: WsClient, state: ClientState, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+export function waitForState(
+  client: WsClient,
+  state: ClientState,
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<void> {
   return waitFor(client, () => client.state === state, `state '${state}'`, timeoutMs);
 }
 
 /** Number of active `Timeout` resources in this process (Node's view of pending timers). */
 export function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+/** A real-time clock for `createClient({ clock })` that knows how many of its timers are pending. */
+export interface CountingClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+  /** Timers set through this clock that have neither fired nor been cleared. */
+  pending(): number;
+}
+
+/**
+ * Real time, with a count of pending timers: the exact view of "no timers left" for one client,
+ * unaffected by timers elsewhere in the process.
+ */
+export function countingClock(): CountingClock {
+  const live = new Set<ReturnType<typeof setTimeout>>();
+  return {
+    now: () => Date.now(),
+    setTimeout(fn, ms) {
+      const id = setTimeout(() => {
+        live.delete(id);
+        fn();
+      }, ms);
+      live.add(id);
+      return id;
+    },
+    clearTimeout(id) {
+      live.delete(id as ReturnType<typeof setTimeout>);
+      clearTimeout(id as ReturnType<typeof setTimeout>);
+    },
+    pending: () => live.size,
+  };
 }

@@ -1,0 +1,123 @@
+/**
+ * Terminal output for the CLI: colour that honours `NO_COLOR`, `FORCE_COLOR` and non-TTY output, and
+ * a live status line that is redrawn in place on a TTY (and never written when piped).
+ */
+import type { Interface as ReadlineInterface } from 'node:readline';
+import picocolors from 'picocolors';
+
+/** The colour functions (identity functions when colour is off). */
+export type Colors = ReturnType<typeof picocolors.createColors>;
+
+/** The streams a command writes to (injectable for tests). */
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The process's own streams. */
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}
+
+/**
+ * Whether to colour `stream`: never with `NO_COLOR` set (non-empty), always with `FORCE_COLOR` (not
+ * `0`), otherwise only on a TTY whose `TERM` is not `dumb`.
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/** Colours for a stream. */
+export function colorsFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Colors {
+  return picocolors.createColors(colorEnabled(stream, env));
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes is the point
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Visible length of a string with ANSI colour codes. */
+function visibleLength(text: string): number {
+  return text.replace(ANSI, '').length;
+}
+
+/**
+ * Prints lines to a stream, keeping one live status line under them on a TTY. When the stream is not
+ * a TTY, `status()` does nothing: piped output only ever gets whole lines.
+ */
+export class Screen {
+  readonly live: boolean;
+  private statusText: string | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    live = out.isTTY === true,
+  ) {
+    this.live = live;
+  }
+
+  /** Prints a line above the status line. */
+  print(text: string): void {
+    if (this.live && this.statusText !== undefined) this.out.write('\r\x1b[2K');
+    this.out.write(`${text}\n`);
+    if (this.live && this.statusText !== undefined) this.out.write(this.statusText);
+  }
+
+  /** Replaces the status line (TTY only); `undefined` removes it. */
+  status(text: string | undefined): void {
+    if (!this.live) return;
+    const columns = this.out.columns ?? 100;
+    const fitted =
+      text !== undefined && visibleLength(text) > columns - 1
+        ? text.replace(ANSI, '').slice(0, columns - 2)
+        : text;
+    this.out.write('\r\x1b[2K');
+    this.statusText = fitted;
+    if (fitted !== undefined) this.out.write(fitted);
+  }
+
+  /** Removes the status line. */
+  close(): void {
+    this.status(undefined);
+  }
+}
+
+/**
+ * A screen whose status line is a readline prompt, for interactive input: printed lines go above the
+ * prompt, and the user's half-typed line is redrawn after them.
+ */
+export class PromptScreen {
+  readonly live = true;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly rl: ReadlineInterface,
+  ) {}
+
+  print(text: string): void {
+    this.out.write('\r\x1b[2K');
+    this.out.write(`${text}\n`);
+    this.rl.prompt(true);
+  }
+
+  status(text: string | undefined): void {
+    this.rl.setPrompt(text === undefined ? '' : `${text} > `);
+    this.out.write('\r\x1b[2K');
+    this.rl.prompt(true);
+  }
+
+  close(): void {
+    this.out.write('\r\x1b[2K');
+  }
+}
+
+/** What `connect`, `serve` and `demo` print through. */
+export interface Printer {
+  readonly live: boolean;
+  print(text: string): void;
+  status(text: string | undefined): void;
+  close(): void;
+}

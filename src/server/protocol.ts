@@ -1,0 +1,124 @@
+/**
+ * The demo protocol spoken by {@link startDemoServer}: the Go seed's demo server protocol (echo,
+ * subscribe/unsubscribe, heartbeat publications), fixed where the seed was buggy (the `reqId` is on
+ * every reply, errors included; subscribing twice is rejected atomically; unsubscribing really clears
+ * the subscription), plus `fault_request` commands for demos and tests.
+ *
+ * Every frame is a JSON object with a `type`. Requests may carry a `reqId` (string or number), which
+ * the reply repeats unchanged, so a client can correlate replies with
+ * `requests.key.response: (m) => m.json().reqId`.
+ */
+
+/** Message types of the demo protocol. */
+export const DemoMessageTypes = {
+  ECHO_REQUEST: 'echo_request',
+  ECHO_RESPONSE: 'echo_response',
+  SUBSCRIBE_REQUEST: 'subscribe_request',
+  SUBSCRIBE_RESPONSE: 'subscribe_response',
+  UNSUBSCRIBE_REQUEST: 'unsubscribe_request',
+  UNSUBSCRIBE_RESPONSE: 'unsubscribe_response',
+  FAULT_REQUEST: 'fault_request',
+  FAULT_RESPONSE: 'fault_response',
+  HEARTBEAT: 'heartbeat',
+  ERROR: 'error',
+} as const;
+/** One of {@link DemoMessageTypes}. */
+export type DemoMessageType = (typeof DemoMessageTypes)[keyof typeof DemoMessageTypes];
+
+/** Error codes of the demo protocol (the seed's, unchanged). */
+export const DemoErrorCodes = {
+  /** `subscribe_request` for a topic this connection already subscribed to. */
+  ALREADY_SUBSCRIBED: 'ALREADY_SUBSCRIBED',
+  /** `unsubscribe_request` for a topic this connection has not subscribed to. */
+  NOT_SUBSCRIBED: 'NOT_SUBSCRIBED',
+  /** A topic other than `heartbeat`. */
+  TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
+  /** A JSON object without a `type`, or with a type the server does not know. */
+  UNKNOWN_MESSAGE_TYPE: 'UNKNOWN_MESSAGE_TYPE',
+  /** Not JSON, not an object, a binary frame, or a field of the wrong type. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** `echo_request` with `err: true`: the client asked for an error. */
+  ASKED_BY_CLIENT: 'ASKED_BY_CLIENT',
+} as const;
+/** One of {@link DemoErrorCodes}. */
+export type DemoErrorCode = (typeof DemoErrorCodes)[keyof typeof DemoErrorCodes];
+
+/** The only topic: `heartbeat`. */
+export const HEARTBEAT_TOPIC = 'heartbeat';
+
+/** A request id, repeated unchanged in the reply. */
+export type ReqId = string | number;
+
+/** `echo_request`: the server answers `echo_response` with the same `data`, or an error when `err` is true. */
+export interface EchoRequest {
+  type: 'echo_request';
+  reqId?: ReqId;
+  /** Any JSON value; echoed unchanged (`null` when absent). */
+  data?: unknown;
+  /** Ask for an `ASKED_BY_CLIENT` error reply instead of the echo. @default false */
+  err?: boolean;
+}
+
+/** `subscribe_request` / `unsubscribe_request`. */
+export interface SubscriptionRequest {
+  type: 'subscribe_request' | 'unsubscribe_request';
+  reqId?: ReqId;
+  /** Only `'heartbeat'` exists. */
+  topic: string;
+}
+
+/** The error part of an `ERROR` reply. */
+export interface DemoError {
+  code: DemoErrorCode;
+  message: string;
+}
+
+/**
+ * Every reply: `echo_response`, `subscribe_response`, `unsubscribe_response`, `fault_response`, and
+ * `error` (for frames that are not a known request). `reqId` is present whenever the request had one,
+ * on error replies too.
+ */
+export interface DemoResponse<T = unknown> {
+  type: DemoMessageType;
+  reqId?: ReqId;
+  status: 'OK' | 'ERROR';
+  data?: T;
+  error?: DemoError;
+}
+
+/** A heartbeat publication, sent every `heartbeatIntervalMs` to a connection that subscribed. */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  topic: 'heartbeat';
+  /** 1, 2, 3 ... per subscription: a gap means a lost publication. */
+  seq: number;
+  /** ISO 8601 time of the publication. */
+  timestamp: string;
+  /** Milliseconds since this connection opened. */
+  uptimeMs: number;
+}
+
+/**
+ * A fault command, sent as `{ type: 'fault_request', reqId, fault: ..., ...params }` or passed to
+ * `server.fault()`. In a `fault_request` it applies to the connection that sent it (except
+ * `reject_handshakes`, which is server-wide); see `DemoServer.fault` for the programmatic scope.
+ */
+export type FaultCommand =
+  /** Close with this code and reason (really sent in the close frame). Defaults: 1001, 'fault: close'. */
+  | { fault: 'close'; code?: number; reason?: string }
+  /** Destroy the TCP connection without a close frame (the client sees 1006). */
+  | { fault: 'drop' }
+  /** Stop (or, with `enabled: false`, resume) answering protocol pings. Default `enabled`: true. */
+  | { fault: 'no_pong'; enabled?: boolean }
+  /** Delay every reply (not heartbeats) by `ms`; 0 turns it off. */
+  | { fault: 'delay'; ms: number }
+  /** Close after the server has sent `messages` more messages. Defaults: 1001, 'fault: close_after'. */
+  | { fault: 'close_after'; messages: number; code?: number; reason?: string }
+  /**
+   * Answer the next `count` handshakes (any connection) with HTTP `status` and, when given, a
+   * `Retry-After` of `retryAfterSeconds`. Defaults: count 1, status 503, no Retry-After.
+   */
+  | { fault: 'reject_handshakes'; count?: number; status?: number; retryAfterSeconds?: number };
+
+/** The name of a fault command. */
+export type FaultName = FaultCommand['fault'];

@@ -280,7 +280,9 @@ export function toDot(chart: Chart): string {
   const orderPath = new Map<string, number[]>();
   const number = (n: ChartNode, path: number[]) => {
     orderPath.set(n.id, path);
-    n.children.forEach((c, i) => number(c, [...path, i]));
+    n.children.forEach((c, i) => {
+      number(c, [...path, i]);
+    });
   };
   number(chart.root, []);
   /**

@@ -134,6 +134,10 @@ class SessionHandle implements Session {
     return this.client.requestOn(this, data, options ?? {});
   }
 
+  get context(): unknown {
+    return this.client.traceContextOf(this.id);
+  }
+
   restart(reason?: string): void {
     if (!this.ending && !this.ended) this.client.sendToMachine({ type: 'client.restart', reason });
   }
@@ -810,11 +814,18 @@ export class WsClient implements SessionRuntime {
     const onOpen = this.hooks.onOpen;
     const session = this.current;
     if (onOpen === undefined || session === undefined || session.id !== input.sessionId) return;
-    await onOpen(session, {
-      restarting: input.restarting,
-      response: input.response,
-      protocol: input.protocol,
-    });
+    const spans = this.instruments?.map((i) => i.hookStarted?.('onOpen', input.sessionId));
+    try {
+      await onOpen(session, {
+        restarting: input.restarting,
+        response: input.response,
+        protocol: input.protocol,
+      });
+      this.endHookSpans(spans, undefined);
+    } catch (error) {
+      this.endHookSpans(spans, error);
+      throw error;
+    }
   }
 
   /** @internal */
@@ -831,9 +842,12 @@ export class WsClient implements SessionRuntime {
       requested: true,
     };
     let picked: CloseRequest | undefined | void;
+    const spans = this.instruments?.map((i) => i.hookStarted?.('onClose', input.sessionId));
     try {
       picked = await onClose(info, session);
+      this.endHookSpans(spans, undefined);
     } catch (error) {
+      this.endHookSpans(spans, error);
       this.reportError(new HookError('onClose', error, input.sessionId));
       return undefined;
     }
@@ -1116,6 +1130,7 @@ export class WsClient implements SessionRuntime {
         reject: rejectFn,
       });
       this.requestPromises.set(promise, entry);
+      if (this.instruments !== undefined) this.traceRequest(entry, promise, session?.id);
       // Registered first, then written: a reply in the same tick finds its entry.
       if (session !== undefined) {
         if (!this.write(session, data)) throw new SessionEndedError(session.id);
@@ -1152,6 +1167,47 @@ export class WsClient implements SessionRuntime {
               close.code,
             ),
     );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Instrumentation (wsmachine/otel attaches here; nothing is paid when nothing is attached)
+
+  private instruments: Instrumentation[] | undefined;
+
+  /** @internal attaches an instrumentation (see `wsmachine/otel`); returns a function that detaches it. */
+  [INSTRUMENT](instrumentation: Instrumentation): () => void {
+    this.instruments = [...(this.instruments ?? []), instrumentation];
+    return () => {
+      const rest = (this.instruments ?? []).filter((i) => i !== instrumentation);
+      this.instruments = rest.length > 0 ? rest : undefined;
+    };
+  }
+
+  /** @internal the trace context instrumentation keeps for a session (`session.context`). */
+  traceContextOf(sessionId: number): unknown {
+    const list = this.instruments;
+    if (list === undefined) return undefined;
+    for (const i of list) {
+      const c = i.sessionContext?.(sessionId);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+
+  private traceRequest(entry: PendingEntry, promise: Promise<Message>, sessionId: number | undefined): void {
+    const list = this.instruments ?? [];
+    const tokens = list.map((i) => i.requestStarted?.({ id: entry.id, key: entry.key, sessionId }));
+    promise.then(
+      () => list.forEach((i, n) => i.requestSettled?.(tokens[n], 'ok', undefined)),
+      (error: unknown) => list.forEach((i, n) => i.requestSettled?.(tokens[n], requestOutcome(error), error)),
+    );
+  }
+
+  private endHookSpans(tokens: unknown[] | undefined, error: unknown): void {
+    if (tokens === undefined) return;
+    (this.instruments ?? []).forEach((i, n) => {
+      i.hookEnded?.(tokens[n], error);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1210,6 +1266,44 @@ export class WsClient implements SessionRuntime {
       this.reportedWithoutListener.add(error);
       console.error(`wsmachine: ${error.code}: ${error.message} (add client.on('error') to handle this)`);
     }
+  }
+}
+
+/**
+ * @internal The key under which a client accepts an {@link Instrumentation}. A `Symbol.for` key, so
+ * `wsmachine/otel` finds it across copies of the package without the core importing OpenTelemetry.
+ */
+export const INSTRUMENT: unique symbol = Symbol.for('wsmachine.instrument') as never;
+
+/** How a settled request ended, for instrumentation. */
+export type RequestOutcome = 'ok' | 'timeout' | 'aborted' | 'closed' | 'stopped' | 'error';
+
+/**
+ * @internal What instrumentation can observe beyond the public events: request and hook lifetimes,
+ * and a trace context per session for `session.context`. Every method is optional.
+ */
+export interface Instrumentation {
+  requestStarted?(info: { id: number; key: unknown; sessionId: number | undefined }): unknown;
+  requestSettled?(token: unknown, outcome: RequestOutcome, error: unknown): void;
+  hookStarted?(hook: 'onOpen' | 'onClose', sessionId: number): unknown;
+  hookEnded?(token: unknown, error: unknown): void;
+  sessionContext?(sessionId: number): unknown;
+}
+
+function requestOutcome(error: unknown): RequestOutcome {
+  if (!isWsmError(error)) return 'error';
+  switch (error.code) {
+    case 'WSM_ERR_REQUEST_TIMEOUT':
+      return 'timeout';
+    case 'WSM_ERR_REQUEST_ABORTED':
+      return 'aborted';
+    case 'WSM_ERR_CONNECTION_CLOSED':
+    case 'WSM_ERR_SESSION_ENDED':
+      return 'closed';
+    case 'WSM_ERR_CLIENT_STOPPED':
+      return 'stopped';
+    default:
+      return 'error';
   }
 }
 

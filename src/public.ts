@@ -22,3 +22,4 @@ export type * from './transport/adapter.js';
 export { createNativeAdapter } from './transport/native.js';
 export type * from './types.js';
 export type { ExclusiveSession } from './session/dispatcher.js';
+export { INSTRUMENT, type Instrumentation, type RequestOutcome } from './client.js';

@@ -45,6 +45,11 @@ export interface Session {
   exit(reason?: string): void;
   /** Aborted when the session ends: pass it to work that must not outlive the connection. */
   readonly signal: AbortSignal;
+  /**
+   * The session's trace context when OpenTelemetry instrumentation is attached (`wsmachine/otel`),
+   * else `undefined`. Use it to parent your own spans: `context.with(session.context, fn)`.
+   */
+  readonly context?: unknown;
 }
 
 /** Second argument of `onOpen`. */

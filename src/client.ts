@@ -59,6 +59,12 @@ import type {
   Session,
 } from './types.js';
 
+/**
+ * @internal The key under which a client accepts an {@link Instrumentation}. A `Symbol.for` key, so
+ * `wsmachine/otel` finds it across copies of the package without the core importing OpenTelemetry.
+ */
+export const INSTRUMENT: unique symbol = Symbol.for('wsmachine.instrument') as never;
+
 /** Provided once per module, never per client (a provide() costs ~240 µs and 24 KiB). */
 const liveMachine = connectionMachine.provide({
   actors: { socket: socketActor, openHook: openHookActor, closeHook: closeHookActor },
@@ -1269,11 +1275,6 @@ export class WsClient implements SessionRuntime {
   }
 }
 
-/**
- * @internal The key under which a client accepts an {@link Instrumentation}. A `Symbol.for` key, so
- * `wsmachine/otel` finds it across copies of the package without the core importing OpenTelemetry.
- */
-export const INSTRUMENT: unique symbol = Symbol.for('wsmachine.instrument') as never;
 
 /** How a settled request ended, for instrumentation. */
 export type RequestOutcome = 'ok' | 'timeout' | 'aborted' | 'closed' | 'stopped' | 'error';

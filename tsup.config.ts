@@ -8,6 +8,7 @@ export default defineConfig({
     testing: 'src/testing.ts',
     inspector: 'src/inspector.ts',
     server: 'src/server.ts',
+    otel: 'src/otel.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm'],
@@ -16,6 +17,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['ws', 'xstate', 'mitt', 'picocolors', /^node:/],
+  external: ['ws', 'xstate', 'mitt', 'picocolors', /^node:/, /^@opentelemetry\//],
   splitting: true,
 });

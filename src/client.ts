@@ -34,7 +34,7 @@ import {
   messageOf,
 } from './core/errors.js';
 import { Message } from './core/message.js';
-import { type ResolvedOptions, checkUrl, resolveOptions } from './core/options.js';
+import { MAX_TIMER_MS, type ResolvedOptions, checkUrl, resolveOptions } from './core/options.js';
 import type { AttemptInfo, ClientState, Clock, CloseInfo, Data } from './core/types.js';
 import { Emitter } from './events.js';
 import { redactUrl } from './redact.js';
@@ -145,10 +145,12 @@ class SessionHandle implements Session {
   }
 
   restart(reason?: string): void {
+    assertValidClose(undefined, reason);
     if (!this.ending && !this.ended) this.client.sendToMachine({ type: 'client.restart', reason });
   }
 
   exit(reason?: string): void {
+    assertValidClose(undefined, reason);
     if (!this.ended) this.client.sendToMachine({ type: 'client.exit', reason });
   }
 }
@@ -168,7 +170,7 @@ export class WsClient implements SessionRuntime {
   private current: SessionHandle | undefined;
   private lastState: ClientState = 'idle';
   private lastClose: CloseInfo | undefined;
-  private pendingEmits: ConnectionEmitted[] = [];
+  private pendingEmits: Array<ConnectionEmitted | ClientStepEvent> = [];
   private draining = false;
   private startWaiter: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private stopWaiters: Array<() => void> = [];
@@ -231,13 +233,16 @@ export class WsClient implements SessionRuntime {
           }
         : baseClock;
     this.unref = options.unref === true;
+    this.receiveClock = options.clock === undefined;
     this.environment = resolveEnvironment(options.environment);
     this.hooks = (options.hooks ?? {}) as NonNullable<ClientOptions['hooks']>;
     this.prepare = this.options.prepare;
     this.isPong = this.options.heartbeat.isPong;
-    this.emitter = new Emitter((error, event) =>
-      this.reportError(new HookError(`'${event}' listener`, error)),
-    );
+    this.emitter = new Emitter((error, event) => {
+      // A throwing `error` listener must not be reported through `error` again (endless recursion).
+      if (event === 'error') console.error("wsmachine: an 'error' listener threw", error);
+      else this.reportError(new HookError(`'${event}' listener`, error));
+    });
     const sb = this.options.sendBuffer;
     this.queue = sb.enabled ? new SendQueue(sb.maxMessages, sb.maxBytes) : undefined;
     this.correlator = new Correlator(this.clock, {
@@ -261,7 +266,11 @@ export class WsClient implements SessionRuntime {
         return true;
       },
       resumeReading: (session) => (session as SessionHandle).conn?.resume?.(),
-      notify: (type) => this.actor.send({ type }),
+      notify: (type) => {
+        // Nothing could be read while paused: the heartbeat's silence clock restarts on resume.
+        if (type === 'inbound.resumed') this.lastInboundAt = this.clock.now();
+        this.actor.send({ type });
+      },
       overflow: (session, error) => {
         this.reportError(error);
         if (this.current === session)
@@ -275,6 +284,28 @@ export class WsClient implements SessionRuntime {
       stopTimeoutMs: o.stopTimeoutMs,
       reconnect: {
         ...o.reconnect,
+        // User code must never throw inside a guard or an assign: the actor would reach XState's
+        // `error` status. A throwing policy is reported and the default decision is used.
+        shouldReconnect:
+          o.reconnect.shouldReconnect === undefined
+            ? undefined
+            : (info) => {
+                try {
+                  return o.reconnect.shouldReconnect!(info) === true;
+                } catch (error) {
+                  this.reportError(new HookError('reconnect.shouldReconnect', error));
+                  return info.defaultDecision;
+                }
+              },
+        random: () => {
+          try {
+            const r = o.reconnect.random();
+            return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
+          } catch (error) {
+            this.reportError(new HookError('reconnect.random', error));
+            return Math.random();
+          }
+        },
         credentialsRefreshable: typeof options.url === 'function' || typeof options.headers === 'function',
       },
       heartbeat: {
@@ -294,7 +325,7 @@ export class WsClient implements SessionRuntime {
     });
     this.actor.subscribe({
       next: (snapshot) => this.onSnapshot(snapshot),
-      error: (error) => this.reportError(new HookError('machine', error)),
+      error: (error) => this.machineFailed(error),
     });
     this.actor.start();
   }
@@ -329,6 +360,15 @@ export class WsClient implements SessionRuntime {
    * @throws {StartError} (as a rejection) when the first start fails; `cause` says why.
    */
   start(): Promise<void> {
+    if (this.draining) {
+      // Called from a listener while a step's events are still being handled: run after them.
+      return new Promise<void>((resolve, reject) =>
+        this.deferred.push(() => this.start().then(resolve, reject)),
+      );
+    }
+    if (this.startWaiter !== undefined) {
+      return Promise.reject(new InvalidStateError('start() is already in progress; await it.', this.state));
+    }
     const state = this.state;
     if (state !== 'idle' && state !== 'stopped') {
       return Promise.reject(
@@ -357,10 +397,15 @@ export class WsClient implements SessionRuntime {
         options.timeoutMs !== undefined &&
         (typeof options.timeoutMs !== 'number' ||
           !Number.isInteger(options.timeoutMs) ||
-          options.timeoutMs < 0)
+          options.timeoutMs < 0 ||
+          options.timeoutMs > MAX_TIMER_MS)
       ) {
         throw new InvalidOptionsError([
-          { option: 'stop.timeoutMs', value: options.timeoutMs, expected: 'an integer >= 0' },
+          {
+            option: 'stop.timeoutMs',
+            value: options.timeoutMs,
+            expected: `an integer from 0 to ${MAX_TIMER_MS}`,
+          },
         ]);
       }
     } catch (error) {
@@ -368,7 +413,12 @@ export class WsClient implements SessionRuntime {
     }
     const state = this.state;
     if (state === 'idle' || state === 'stopped') {
-      this.failEverything(new ClientStoppedError());
+      const reason = new ClientStoppedError();
+      this.failEverything(reason);
+      this.dispatcher.stopped(reason);
+      const openWaiters = this.openWaiters;
+      this.openWaiters = [];
+      for (const w of openWaiters) w.reject(reason);
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
@@ -402,6 +452,7 @@ export class WsClient implements SessionRuntime {
    * @throws {InvalidStateError} when the client is not started.
    */
   restart(reason?: string): void {
+    assertValidClose(undefined, reason);
     const state = this.state;
     if (state === 'idle' || state === 'stopped') {
       throw new InvalidStateError(`restart() needs a started client; it is "${state}". Call start().`, state);
@@ -441,7 +492,7 @@ export class WsClient implements SessionRuntime {
   cancel(requestOrKey: Promise<Message> | unknown): boolean {
     const entry =
       requestOrKey instanceof Promise
-        ? this.requestPromises.get(requestOrKey)
+        ? (requestOrKey as RequestPromise)[PENDING_ENTRY]
         : this.correlator.byKeyLookup(requestOrKey);
     if (entry === undefined) return false;
     return this.correlator.reject(entry, new RequestAbortedError('cancelled'));
@@ -534,39 +585,84 @@ export class WsClient implements SessionRuntime {
     this.actor.send(event);
   }
 
+  /**
+   * Direct writes are allowed once the session is open AND its queued sends were flushed: a send from
+   * a `state` -> `open` listener (which runs before the flush) must not overtake the queue.
+   */
   private lastStateIsOpen(): boolean {
-    return this.lastState === 'open';
+    return this.lastState === 'open' && this.current !== undefined && this.flushedSession === this.current.id;
   }
+
+  /** The session whose send queue was flushed (direct writes are in order from then on). */
+  private flushedSession = 0;
 
   /**
    * Emitted machine events run after the snapshot is updated (XState runs emit actions during the
    * transition, before `getSnapshot()` changes), so listeners see `client.state` already at the new
    * state, and the `state` event comes before the event that caused it.
    */
-  private onSnapshot(snapshot: Snapshot): void {
-    const to = stateOf(snapshot);
-    if (to !== this.lastState) {
-      const from = this.lastState;
-      this.lastState = to;
-      this.emitter.emit('state', { from, to });
-    }
+  private onSnapshot(_snapshot: Snapshot): void {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.pendingEmits.length > 0) {
-        const event = this.pendingEmits.shift()!;
+      // Loop until stable: a listener may cause further machine steps.
+      for (;;) {
+        const to = stateOf(this.actor.getSnapshot());
+        if (to !== this.lastState) {
+          const from = this.lastState;
+          this.lastState = to;
+          this.emitter.emit('state', { from, to });
+          continue;
+        }
+        const event = this.pendingEmits.shift();
+        if (event === undefined) break;
         this.handleMachineEvent(event);
       }
     } finally {
       this.draining = false;
     }
+    // Calls made from listeners while the events of a step were still being handled (e.g. start()
+    // from a `state` -> `stopped` listener) run once the client's bookkeeping caught up.
+    const deferred = this.deferred;
+    if (deferred.length > 0) {
+      this.deferred = [];
+      for (const call of deferred) call();
+    }
   }
 
-  private handleMachineEvent(event: ConnectionEmitted): void {
+  private deferred: Array<() => void> = [];
+
+  /**
+   * Backstop: if the machine ever reached XState's `error` status (it must not), settle everything
+   * the client owes its caller instead of hanging: requests, queued sends, start() and stop().
+   */
+  private machineFailed(error: unknown): void {
+    const failure = new HookError('machine', error);
+    this.reportError(failure);
+    const reason = new ClientStoppedError(`The client failed: ${messageOf(error)}`);
+    this.failEverything(reason);
+    this.dispatcher.stopped(reason);
+    const openWaiters = this.openWaiters;
+    this.openWaiters = [];
+    for (const w of openWaiters) w.reject(reason);
+    const waiter = this.startWaiter;
+    this.startWaiter = undefined;
+    waiter?.reject(new StartError(failure));
+    this.detachEnvironment?.();
+    this.detachEnvironment = undefined;
+    this.emitter.emit('stopped', { error: failure });
+    const waiters = this.stopWaiters;
+    this.stopWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private handleMachineEvent(event: ConnectionEmitted | ClientStepEvent): void {
     switch (event.type) {
       case 'session.open': {
         const cur = this.current;
         this.counters.sessions++;
+        // The heartbeat starts now; frames could not count while onOpen ran or reading was paused.
+        this.lastInboundAt = this.clock.now();
         // Reading was paused for backpressure during `opening`, where the heartbeat region does not
         // exist yet: tell it now, or it pings a peer it cannot hear and kills a healthy session.
         if (this.dispatcher.readingPaused) this.actor.send({ type: 'inbound.paused' });
@@ -631,6 +727,9 @@ export class WsClient implements SessionRuntime {
         this.reportError(asWsmError(error));
         break;
       }
+      case 'client.connecting':
+        this.emitter.emit('connecting', { attempt: event.attempt, url: event.url });
+        break;
       case 'reconnect.scheduled':
         this.emitter.emit('reconnecting', {
           attempt: event.attempt,
@@ -705,14 +804,18 @@ export class WsClient implements SessionRuntime {
       sendBack({ type: 'socket.closed', sessionId, code: 1006, reason: '', wasClean: false, error: e });
     };
     const attempt: AttemptInfo = { attempt: input.attempt, signal: abort.signal, lastClose: this.lastClose };
-    const dial = (url: string, headers: Record<string, string> | undefined) => {
+    const dial = (url: string, headers: Record<string, string> | undefined, inStep: boolean) => {
       if (disposed) return;
       const bad = checkUrl(url);
       if (bad !== undefined) {
         fail(new ConnectError(`The url function returned ${redactUrl(url)}, expected ${bad}`));
         return;
       }
-      this.emitter.emit('connecting', { attempt: input.attempt, url: redactUrl(url) });
+      const connecting = { attempt: input.attempt, url: redactUrl(url) };
+      // Inside the machine's step (a static URL dials as the socket actor starts), the event waits for
+      // the step's snapshot, so that `state` -> `connecting` comes first, as for every other event.
+      if (inStep) this.pendingEmits.push({ type: 'client.connecting', ...connecting });
+      else this.emitter.emit('connecting', connecting);
       conn = this.adapter.connect(
         {
           url,
@@ -764,7 +867,7 @@ export class WsClient implements SessionRuntime {
       typeof resolveUrl === 'string' ? resolveUrl : isUrlObject(resolveUrl) ? resolveUrl.href : undefined;
     if (staticUrl !== undefined && typeof resolveHeaders !== 'function') {
       // The common case stays synchronous: no promise per dial.
-      dial(staticUrl, resolveHeaders as Record<string, string> | undefined);
+      dial(staticUrl, resolveHeaders as Record<string, string> | undefined, true);
     } else {
       void (async () => {
         let url: string;
@@ -785,7 +888,13 @@ export class WsClient implements SessionRuntime {
           fail(new ConnectError(`The headers function threw: ${messageOf(error)}`, error));
           return;
         }
-        dial(url, headers);
+        // Outside the socket actor's start, a throwing adapter.connect() is a failed dial (else: an
+        // unhandled rejection, and the session hangs in connecting).
+        try {
+          dial(url, headers, false);
+        } catch (error) {
+          fail(new ConnectError(`The adapter's connect() threw: ${messageOf(error)}`, error));
+        }
       })();
     }
     return {
@@ -820,7 +929,7 @@ export class WsClient implements SessionRuntime {
     const onOpen = this.hooks.onOpen;
     const session = this.current;
     if (onOpen === undefined || session === undefined || session.id !== input.sessionId) return;
-    const spans = this.instruments?.map((i) => i.hookStarted?.('onOpen', input.sessionId));
+    const spans = this.startHookSpans('onOpen', input.sessionId);
     try {
       await onOpen(session, {
         restarting: input.restarting,
@@ -848,7 +957,7 @@ export class WsClient implements SessionRuntime {
       requested: true,
     };
     let picked: CloseRequest | undefined | void;
-    const spans = this.instruments?.map((i) => i.hookStarted?.('onClose', input.sessionId));
+    const spans = this.startHookSpans('onClose', input.sessionId);
     try {
       picked = await onClose(info, session);
       this.endHookSpans(spans, undefined);
@@ -873,11 +982,33 @@ export class WsClient implements SessionRuntime {
   // ---------------------------------------------------------------------------------------------
   // Receive path (hot): adapter -> message -> prepare -> pong / correlator -> handlers. No actor.send.
 
+  /**
+   * With the real clock, the receive path reads the time once per socket read, not once per message:
+   * every message of one read (`ws` hands over a whole TCP read synchronously, up to ~2,000 small
+   * frames) arrived at the same moment, and `Date.now()` costs 70-170 ns here, a third of the whole
+   * per-message budget. The value is dropped at the next microtask, i.e. before the next read.
+   * An injected clock (tests) is read per message, as before.
+   */
+  private readonly receiveClock: boolean;
+  private readAt = -1;
+  private readonly endRead = (): void => {
+    this.readAt = -1;
+  };
+
+  private readTime(): number {
+    let now = this.readAt;
+    if (now < 0) {
+      now = this.readAt = this.clock.now();
+      queueMicrotask(this.endRead);
+    }
+    return now;
+  }
+
   private receive(session: SessionHandle, data: string | Uint8Array, binary: boolean): void {
     const c = this.counters;
     c.messagesIn++;
     c.bytesIn += binary ? (data as Uint8Array).byteLength : (data as string).length;
-    const now = this.clock.now();
+    const now = this.receiveClock ? this.readTime() : this.clock.now();
     this.lastInboundAt = now;
     if (this.awaitingPongFor === session.id) this.liveness(session.id);
     const message = new Message(data, binary, session.id, now);
@@ -930,7 +1061,8 @@ export class WsClient implements SessionRuntime {
     // Judge by wall clock, not by counting ticks: after a laptop sleep or a throttled tab, the first
     // tick that runs sees how long the peer has really been silent and ends the session at once.
     const bound = hb.maxMissed * hb.intervalMs + hb.timeoutMs;
-    if (this.lastInboundAt > 0 && now - this.lastInboundAt > bound) {
+    // lastInboundAt is set when the session opens, so this never judges a session by a stale value.
+    if (now - this.lastInboundAt > bound) {
       this.actor.send({ type: 'heartbeat.missed', sessionId: session.id });
       return;
     }
@@ -993,7 +1125,7 @@ export class WsClient implements SessionRuntime {
   /** Resolves with the session once open (now, or at the next open); rejects when the client stops. */
   private whenOpen(): Promise<DispatchSession> {
     const cur = this.current;
-    if (cur !== undefined && cur.conn !== undefined && !cur.ending && this.lastState === 'open')
+    if (cur !== undefined && cur.conn !== undefined && !cur.ending && this.lastStateIsOpen())
       return Promise.resolve(cur);
     const state = this.state;
     if (state === 'stopped')
@@ -1037,6 +1169,7 @@ export class WsClient implements SessionRuntime {
   /** Flushes queued sends (and requests to resend) in order, after onOpen completed. */
   private flush(session: SessionHandle | undefined): void {
     if (session === undefined || session.conn === undefined) return;
+    this.flushedSession = session.id;
     // Requests to resend go first: they were issued before anything queued now.
     for (const entry of this.correlator.entries()) {
       if (
@@ -1086,8 +1219,6 @@ export class WsClient implements SessionRuntime {
   // ---------------------------------------------------------------------------------------------
   // Requests
 
-  private readonly requestPromises = new WeakMap<Promise<Message>, PendingEntry>();
-
   /** @internal client.request and session.request. */
   requestOn(session: SessionHandle | undefined, data: Data, options: RequestOptions): Promise<Message> {
     const rq = this.options.requests;
@@ -1110,9 +1241,9 @@ export class WsClient implements SessionRuntime {
         throw new SessionEndedError(session.id);
       if (options.signal?.aborted) throw new RequestAbortedError(options.signal.reason);
       const timeoutMs = options.timeoutMs ?? rq.timeoutMs;
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
         throw new InvalidOptionsError([
-          { option: 'request.timeoutMs', value: timeoutMs, expected: 'an integer >= 0' },
+          { option: 'request.timeoutMs', value: timeoutMs, expected: `an integer from 0 to ${MAX_TIMER_MS}` },
         ]);
       }
       let key = options.key;
@@ -1135,7 +1266,10 @@ export class WsClient implements SessionRuntime {
         resolve: resolveFn,
         reject: rejectFn,
       });
-      this.requestPromises.set(promise, entry);
+      // The entry rides on the promise under a module-private symbol, for cancel(promise). A WeakMap
+      // keyed by the promise costs 1-2 µs per request here (a promise has no identity-hash slot, and
+      // ephemerons slow every GC); the property costs a few ns and keeps the same lifetime.
+      (promise as RequestPromise)[PENDING_ENTRY] = entry;
       if (this.instruments !== undefined) this.traceRequest(entry, promise, session?.id);
       // Registered first, then written: a reply in the same tick finds its entry.
       if (session !== undefined) {
@@ -1203,17 +1337,40 @@ export class WsClient implements SessionRuntime {
   private traceRequest(entry: PendingEntry, promise: Promise<Message>, sessionId: number | undefined): void {
     const list = this.instruments ?? [];
     const tokens = list.map((i) => i.requestStarted?.({ id: entry.id, key: entry.key, sessionId }));
+    // A throwing instrumentation is reported, never left as an unhandled rejection of this chain.
+    const settle = (outcome: RequestOutcome, error: unknown) => {
+      for (let n = 0; n < list.length; n++) {
+        try {
+          list[n]!.requestSettled?.(tokens[n], outcome, error);
+        } catch (e) {
+          this.reportError(new HookError('instrumentation', e));
+        }
+      }
+    };
     promise.then(
-      () => list.forEach((i, n) => i.requestSettled?.(tokens[n], 'ok', undefined)),
-      (error: unknown) => list.forEach((i, n) => i.requestSettled?.(tokens[n], requestOutcome(error), error)),
+      () => settle('ok', undefined),
+      (error: unknown) => settle(requestOutcome(error), error),
     );
   }
 
-  private endHookSpans(tokens: unknown[] | undefined, error: unknown): void {
-    if (tokens === undefined) return;
-    (this.instruments ?? []).forEach((i, n) => {
-      i.hookEnded?.(tokens[n], error);
-    });
+  /**
+   * Starts hook spans. Each token stays paired with the instrumentation that made it: one attached
+   * or detached while the hook runs must not receive another's token.
+   */
+  private startHookSpans(hook: 'onOpen' | 'onClose', sessionId: number): HookSpans {
+    return this.instruments?.map((i) => [i, i.hookStarted?.(hook, sessionId)] as const);
+  }
+
+  private endHookSpans(spans: HookSpans, error: unknown): void {
+    if (spans === undefined) return;
+    for (const [i, token] of spans) {
+      // A throwing instrumentation must not turn a hook's success into a failure.
+      try {
+        i.hookEnded?.(token, error);
+      } catch (e) {
+        this.reportError(new HookError('instrumentation', e));
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1275,6 +1432,15 @@ export class WsClient implements SessionRuntime {
   }
 }
 
+/** A client event raised inside a machine step, delivered after the step's snapshot like the others. */
+type ClientStepEvent = { type: 'client.connecting'; attempt: number; url: string };
+
+/** Hook spans in flight: each token with the instrumentation that started it. */
+type HookSpans = ReadonlyArray<readonly [Instrumentation, unknown]> | undefined;
+
+/** The pending entry of a request promise (see requestOn). */
+const PENDING_ENTRY: unique symbol = Symbol('wsmachine.pendingEntry');
+type RequestPromise = Promise<Message> & { [PENDING_ENTRY]?: PendingEntry };
 
 /** How a settled request ended, for instrumentation. */
 export type RequestOutcome = 'ok' | 'timeout' | 'aborted' | 'closed' | 'stopped' | 'error';

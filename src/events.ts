@@ -25,25 +25,40 @@ export class Emitter<Events extends Record<string, unknown>> {
     this.onListenerError = onListenerError;
   }
 
+  /**
+   * Copies of the listener lists, made when a list changes rather than on every emit: a listener that
+   * removes itself (once) must not make the loop skip the next one, and emitting must not allocate.
+   */
+  private readonly snapshots = new Map<string, Handler[]>();
+
+  private add(event: string, listener: Handler): () => void {
+    this.bus.on(event, listener);
+    this.snapshots.delete(event);
+    return () => this.remove(event, listener);
+  }
+
+  private remove(event: string, listener?: Handler): void {
+    this.bus.off(event, listener);
+    this.snapshots.delete(event);
+  }
+
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): () => void {
-    this.bus.on(event, listener);
-    return () => this.bus.off(event, listener);
+    return this.add(event, listener);
   }
 
   /** Removes a listener (or every listener of `event` when none is given). */
   off<K extends keyof Events & string>(event: K, listener?: (payload: Events[K]) => void): void {
-    this.bus.off(event, listener);
+    this.remove(event, listener);
   }
 
   /** Adds a listener that runs once; returns a function that removes it. */
   once<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): () => void {
     const wrapper = (payload: Events[K]) => {
-      this.bus.off(event, wrapper);
+      this.remove(event, wrapper);
       listener(payload);
     };
-    this.bus.on(event, wrapper);
-    return () => this.bus.off(event, wrapper);
+    return this.add(event, wrapper);
   }
 
   /** True when `event` has at least one listener (lets hot paths skip work). */
@@ -64,7 +79,12 @@ export class Emitter<Events extends Record<string, unknown>> {
       }
       return;
     }
-    for (const listener of list.slice()) {
+    let snapshot = this.snapshots.get(event);
+    if (snapshot === undefined) {
+      snapshot = list.slice();
+      this.snapshots.set(event, snapshot);
+    }
+    for (const listener of snapshot) {
       try {
         listener(payload);
       } catch (error) {
@@ -76,5 +96,6 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Removes every listener. */
   clear(): void {
     this.bus.all.clear();
+    this.snapshots.clear();
   }
 }

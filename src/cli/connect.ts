@@ -334,7 +334,13 @@ class ConnectSession {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     rl.on('SIGINT', quit);
-    rl.on('close', quit);
+    // End of input (Ctrl-D, or the end of a pipe): let the dial finish so lines piped in are sent
+    // (they were queued), then stop. Ctrl-C stops at once.
+    let starting: Promise<boolean> | undefined;
+    rl.on('close', () => {
+      if (starting === undefined) quit();
+      else void starting.then(quit);
+    });
     rl.on('line', (line) => {
       if (line.startsWith('/') && !line.startsWith('//')) {
         this.command(line.trim(), quit);
@@ -348,7 +354,8 @@ class ConnectSession {
         this.note(`${this.n.red('error')} ${formatError(error)}`);
       }
     });
-    const started = await this.start();
+    starting = this.start();
+    const started = await starting;
     if (started) await this.stopped;
     else quitting = true;
     process.off('SIGINT', onSignal);

@@ -4,7 +4,8 @@
  * killed and restarted on the same port (the client reconnects with a countdown), requests issued
  * during the outage delivered after the reopen or rejected with a typed error, and stop. It ends with
  * a summary whose `lost` is computed from the client's own accounting: requests that never settled,
- * sends reported undelivered, and gaps in the heartbeat sequence of a session.
+ * sends reported undelivered, gaps in the heartbeat sequence of a session, and messages received but
+ * never handled (`stats().inboundDiscarded`).
  *
  * Timers here only pace the narration; every synchronisation waits on an event or a promise.
  */
@@ -23,7 +24,8 @@ restarted on the same port (the client shows reconnecting with a countdown and r
 issued during the outage are delivered after the reopen or rejected with a typed error, stop.
 
 The summary's "lost" comes from the client's own accounting: requests that never settled, sends
-reported undelivered, and gaps in a session's heartbeat sequence. Exit code 0 when nothing was lost.
+reported undelivered, gaps in a session's heartbeat sequence, and messages received but never
+handled. Exit code 0 when nothing was lost.
 `;
 
 /** Heartbeat publication interval of the embedded server. */
@@ -436,7 +438,13 @@ class DemoRun {
     await pause(500);
 
     // 7. stop -------------------------------------------------------------------------------------
-    this.step('7. stop');
+    this.step('7. unsubscribe and stop');
+    this.wantHeartbeats = false;
+    const unsub = this.request(client, { type: 'unsubscribe_request', topic: 'heartbeat' });
+    this.say(
+      'client',
+      `${c.dim('<')} ${this.describeReply(await guard(unsub.promise, 'the unsubscription'))}`,
+    );
     await guard(client.stop(), 'stop()');
     clearInterval(this.ticker);
     this.ticker = undefined;
@@ -455,7 +463,7 @@ class DemoRun {
     const ledger = this.ledger;
     const stats = this.client!.stats();
     const unsettled = ledger.issued - ledger.ok - ledger.failed;
-    const lost = unsettled + stats.undelivered + ledger.gaps;
+    const lost = unsettled + stats.undelivered + ledger.gaps + stats.inboundDiscarded;
     const failures = [...ledger.failures.entries()].map(([code, n]) => `${code} ${n}`).join(', ');
     this.screen.print('');
     this.screen.print(
@@ -466,7 +474,8 @@ class DemoRun {
     );
     this.screen.print(
       c.dim(
-        `lost = requests never settled (${unsettled}) + sends reported undelivered (${stats.undelivered}) + heartbeat sequence gaps (${ledger.gaps}). ` +
+        `lost = requests never settled (${unsettled}) + sends reported undelivered (${stats.undelivered}) + ` +
+          `heartbeat sequence gaps (${ledger.gaps}) + messages received but never handled (${stats.inboundDiscarded}). ` +
           'Every failed request was rejected with a typed error its caller saw.',
       ),
     );

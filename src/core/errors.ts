@@ -5,6 +5,7 @@
  * The guards (`isWsmError`, `isErrorCode`) use a `Symbol.for` brand instead of `instanceof`, so they
  * keep working when two copies of the package end up in one bundle.
  */
+import { redactUrl } from './redact.js';
 
 /**
  * The stable error codes. Match on these, never on messages.
@@ -494,8 +495,12 @@ export class ProtocolError extends WsmError {
 
 /** A short, log-safe description of any value (never prints whole objects). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') {
+    // A URL may carry credentials or a token in its query: never print those.
+    const safe = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value;
+    return JSON.stringify(safe.length > 60 ? `${safe.slice(0, 57)}...` : safe);
+  }
+  if (isUrlObject(value)) return describeValue(value.href);
   if (typeof value === 'function') return 'a function';
   if (value === null || value === undefined || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
@@ -506,4 +511,10 @@ export function describeValue(value: unknown): string {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return describeValue(error);
+}
+
+function isUrlObject(value: unknown): value is { href: string } {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { href?: unknown }).href === 'string'
+  );
 }

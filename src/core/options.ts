@@ -4,8 +4,15 @@
  * client narrows them again.
  */
 import { InvalidOptionsError, type OptionProblem } from './errors.js';
+import { redactUrl } from './redact.js';
 
 type Fn = (...args: any[]) => any;
+
+/**
+ * The largest delay a timer can take: Node and browsers fire a longer `setTimeout` after 1 ms, so every
+ * `*Ms` option is bounded by it (about 24.8 days).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The defaults, as documented in API.md and the TSDoc of each option. */
 export const DEFAULTS = {
@@ -280,7 +287,9 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   if (typeof url === 'string' || isUrlLike(url)) {
     const text = typeof url === 'string' ? url : (url as URL).href;
     const bad = checkUrl(text);
-    if (bad) c.add('url', url, bad);
+    // The error keeps the value in `problems`: redact user info, query and fragment, or logging the
+    // error object would print the secret.
+    if (bad) c.add('url', /[@?#]/.test(text) ? redactUrl(text) : url, bad);
   } else if (typeof url !== 'function') {
     c.add(
       'url',
@@ -320,9 +329,9 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   }
 
   const maxPayloadBytes = c.int('maxPayloadBytes', o.maxPayloadBytes, DEFAULTS.maxPayloadBytes, 1);
-  const openTimeoutMs = c.int('openTimeoutMs', o.openTimeoutMs, DEFAULTS.openTimeoutMs, 0);
-  const closeTimeoutMs = c.int('closeTimeoutMs', o.closeTimeoutMs, DEFAULTS.closeTimeoutMs, 0);
-  const stopTimeoutMs = c.int('stopTimeoutMs', o.stopTimeoutMs, DEFAULTS.stopTimeoutMs, 0);
+  const openTimeoutMs = c.int('openTimeoutMs', o.openTimeoutMs, DEFAULTS.openTimeoutMs, 0, MAX_TIMER_MS);
+  const closeTimeoutMs = c.int('closeTimeoutMs', o.closeTimeoutMs, DEFAULTS.closeTimeoutMs, 0, MAX_TIMER_MS);
+  const stopTimeoutMs = c.int('stopTimeoutMs', o.stopTimeoutMs, DEFAULTS.stopTimeoutMs, 0, MAX_TIMER_MS);
   const concurrency = c.int('concurrency', o.concurrency, DEFAULTS.concurrency, 1, 10_000);
 
   const r = c.section('reconnect', o.reconnect, true);
@@ -333,9 +342,9 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   if (jitter !== 'full' && jitter !== 'none') c.add('reconnect.jitter', rs.jitter, "'full' or 'none'");
   const reconnect: ResolvedReconnect = {
     enabled: r !== false,
-    baseDelayMs: c.int('reconnect.baseDelayMs', rs.baseDelayMs, rd.baseDelayMs, 0),
+    baseDelayMs: c.int('reconnect.baseDelayMs', rs.baseDelayMs, rd.baseDelayMs, 0, MAX_TIMER_MS),
     factor: c.num('reconnect.factor', rs.factor, rd.factor, 1),
-    maxDelayMs: c.int('reconnect.maxDelayMs', rs.maxDelayMs, rd.maxDelayMs, 0),
+    maxDelayMs: c.int('reconnect.maxDelayMs', rs.maxDelayMs, rd.maxDelayMs, 0, MAX_TIMER_MS),
     jitter: jitter === 'none' ? 'none' : 'full',
     maxAttempts: c.int(
       'reconnect.maxAttempts',
@@ -345,7 +354,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
       Number.MAX_SAFE_INTEGER,
       true,
     ),
-    resetAfterMs: c.int('reconnect.resetAfterMs', rs.resetAfterMs, rd.resetAfterMs, 0),
+    resetAfterMs: c.int('reconnect.resetAfterMs', rs.resetAfterMs, rd.resetAfterMs, 0, MAX_TIMER_MS),
     retryOnStart: c.bool('reconnect.retryOnStart', rs.retryOnStart, rd.retryOnStart),
     shouldReconnect: c.fn('reconnect.shouldReconnect', rs.shouldReconnect),
     random: c.fn('reconnect.random', rs.random) ?? Math.random,
@@ -367,7 +376,8 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     enabled: sb !== false,
     maxMessages: c.int('sendBuffer.maxMessages', sbs.maxMessages, DEFAULTS.sendBuffer.maxMessages, 1),
     maxBytes: c.int('sendBuffer.maxBytes', sbs.maxBytes, DEFAULTS.sendBuffer.maxBytes, 1),
-    maxAgeMs: sbs.maxAgeMs === undefined ? undefined : c.int('sendBuffer.maxAgeMs', sbs.maxAgeMs, 0, 0),
+    maxAgeMs:
+      sbs.maxAgeMs === undefined ? undefined : c.int('sendBuffer.maxAgeMs', sbs.maxAgeMs, 0, 0, MAX_TIMER_MS),
   };
 
   const rq = c.section('requests', o.requests, false) || {};
@@ -389,7 +399,7 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     } else key = { request: k.request as Fn, response: k.response as Fn };
   }
   const requests: ResolvedRequests = {
-    timeoutMs: c.int('requests.timeoutMs', rq.timeoutMs, DEFAULTS.requests.timeoutMs, 0),
+    timeoutMs: c.int('requests.timeoutMs', rq.timeoutMs, DEFAULTS.requests.timeoutMs, 0, MAX_TIMER_MS),
     onDisconnect: onDisconnect === 'resend' ? 'resend' : 'reject',
     key,
     match: c.fn('requests.match', rq.match),
@@ -423,8 +433,8 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
   }
   const heartbeat: ResolvedHeartbeat = {
     enabled: hb !== false && (hasMessage || adapter.protocolPing),
-    intervalMs: c.int('heartbeat.intervalMs', hbs.intervalMs, hd.intervalMs, 1),
-    timeoutMs: c.int('heartbeat.timeoutMs', hbs.timeoutMs, hd.timeoutMs, 1),
+    intervalMs: c.int('heartbeat.intervalMs', hbs.intervalMs, hd.intervalMs, 1, MAX_TIMER_MS),
+    timeoutMs: c.int('heartbeat.timeoutMs', hbs.timeoutMs, hd.timeoutMs, 1, MAX_TIMER_MS),
     maxMissed: c.int('heartbeat.maxMissed', hbs.maxMissed, hd.maxMissed, 1, 1000),
     message: hbs.message,
     isPong: c.fn('heartbeat.isPong', hbs.isPong),

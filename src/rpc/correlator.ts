@@ -36,6 +36,17 @@ export interface PendingEntry {
   readonly reject: (error: unknown) => void;
   readonly callback: ((message: Message) => void) | undefined;
   cleanupAbort: (() => void) | undefined;
+  /** The read-only view `requests.match` sees (made on first use). */
+  view: PendingView | undefined;
+}
+
+/** What `requests.match` sees: a frozen copy, so user code cannot touch the settle machinery. */
+export interface PendingView {
+  readonly id: number;
+  readonly data: Data;
+  readonly params: unknown;
+  readonly key: unknown;
+  readonly sentAt: number;
 }
 
 /** What registering needs. */
@@ -114,7 +125,7 @@ class DeadlineHeap {
 /** Matching configuration. */
 export interface CorrelatorConfig {
   keyOfResponse: ((message: Message) => unknown) | undefined;
-  match: ((request: PendingEntry, message: Message) => boolean) | undefined;
+  match: ((request: PendingView, message: Message) => boolean) | undefined;
   /** Reports a throwing key/match function; the message then falls through unmatched. */
   onMatcherError: (error: unknown, which: 'requests.key.response' | 'requests.match') => void;
 }
@@ -167,6 +178,7 @@ export class Correlator {
       reject: input.reject,
       callback: input.callback,
       cleanupAbort: undefined,
+      view: undefined,
     };
     this.all.set(entry.id, entry);
     if (input.key !== undefined) this.byKey.set(input.key, entry);
@@ -212,7 +224,14 @@ export class Correlator {
     for (const entry of this.all.values()) {
       let hit: boolean;
       try {
-        hit = match(entry, message);
+        entry.view ??= Object.freeze({
+          id: entry.id,
+          data: entry.data,
+          params: entry.params,
+          key: entry.key,
+          sentAt: entry.sentAt,
+        });
+        hit = match(entry.view, message);
       } catch (error) {
         this.config.onMatcherError(error, 'requests.match');
         return undefined;

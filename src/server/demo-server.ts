@@ -56,10 +56,17 @@ export interface DemoServerOptions {
   maxPayloadBytes?: number;
 }
 
-/** Which endpoint a connection came in on. */
+/** Which endpoint a connection came in on: `'echo'` for `echoPath`, `'demo'` for every other path. */
 export type DemoEndpoint = 'demo' | 'echo';
 
-/** Events of {@link DemoServer.on}. */
+/**
+ * Events of {@link DemoServer.on}: what a test waits on instead of sleeping.
+ *
+ * @example
+ * ```ts
+ * const connected = new Promise((resolve) => server.on('connection', (e) => resolve(e.headers)));
+ * ```
+ */
 export interface DemoServerEvents {
   /** The server listens (at start and after each `restart()`). */
   listening: { port: number };
@@ -83,7 +90,14 @@ export interface DemoServerEvents {
   closed: { port: number };
 }
 
-/** Counters of {@link DemoServer.stats}. */
+/**
+ * Counters of {@link DemoServer.stats}.
+ *
+ * @example
+ * ```ts
+ * expect(server.stats()).toMatchObject({ accepted: 1, rejected: 0 });
+ * ```
+ */
 export interface DemoServerStats {
   /** WebSocket connections accepted since the server started (across restarts). */
   accepted: number;
@@ -95,7 +109,18 @@ export interface DemoServerStats {
   messagesOut: number;
 }
 
-/** A running demo server. Created by {@link startDemoServer}. */
+/**
+ * A running demo server. Created by {@link startDemoServer}.
+ *
+ * @example
+ * ```ts
+ * const server = await startDemoServer();
+ * server.fault({ fault: 'delay', ms: 500 });          // every reply 500 ms late
+ * server.rejectHandshakes(2, 503, 1);                  // the next two dials get 503, Retry-After: 1
+ * await server.closeAll(4000, 'maintenance');          // a close frame with that code and reason
+ * await server.close();                                // 1001 to whoever is left, then stop listening
+ * ```
+ */
 export interface DemoServer {
   /** `ws://host:port`: the demo protocol. */
   readonly url: string;
@@ -591,9 +616,9 @@ class DemoServerImpl implements DemoServer {
         );
         return;
       }
-      const subscription = {
+      const subscription: { timer: NodeJS.Timeout; seq: number } = {
         seq: 0,
-        timer: setInterval(() => this.publishHeartbeat(conn), this.heartbeatIntervalMs),
+        timer: setInterval(() => this.publishHeartbeat(conn, subscription), this.heartbeatIntervalMs),
       };
       conn.subscription = subscription;
       this.reply(conn, {
@@ -618,9 +643,9 @@ class DemoServerImpl implements DemoServer {
     conn.subscription = undefined;
   }
 
-  private publishHeartbeat(conn: Connection): void {
-    const subscription = conn.subscription;
-    if (subscription === undefined || conn.ended) return;
+  private publishHeartbeat(conn: Connection, subscription: { seq: number }): void {
+    // Only the live subscription publishes (a cleared one never does, even if its timer fired late).
+    if (conn.subscription !== subscription || conn.ended) return;
     subscription.seq++;
     const now = Date.now();
     const heartbeat: HeartbeatMessage = {

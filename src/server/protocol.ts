@@ -86,7 +86,14 @@ export interface DemoResponse<T = unknown> {
   error?: DemoError;
 }
 
-/** A heartbeat publication, sent every `heartbeatIntervalMs` to a connection that subscribed. */
+/**
+ * A heartbeat publication, sent every `heartbeatIntervalMs` to a connection that subscribed.
+ *
+ * @example
+ * ```ts
+ * { type: 'heartbeat', topic: 'heartbeat', seq: 3, timestamp: '2025-01-01T00:00:01.500Z', uptimeMs: 1502 }
+ * ```
+ */
 export interface HeartbeatMessage {
   type: 'heartbeat';
   topic: 'heartbeat';
@@ -102,6 +109,14 @@ export interface HeartbeatMessage {
  * A fault command, sent as `{ type: 'fault_request', reqId, fault: ..., ...params }` or passed to
  * `server.fault()`. In a `fault_request` it applies to the connection that sent it (except
  * `reject_handshakes`, which is server-wide); see `DemoServer.fault` for the programmatic scope.
+ * Invalid parameters get a `BAD_REQUEST` reply (or a `RangeError` from `server.fault()`).
+ *
+ * @example
+ * ```ts
+ * client.send(JSON.stringify({ type: 'fault_request', reqId: 'f1', fault: 'close', code: 4001, reason: 'bye' }));
+ * server.fault({ fault: 'no_pong' });                         // stop answering pings, server-wide
+ * server.fault({ fault: 'close_after', messages: 3 });        // every open connection, after 3 more messages
+ * ```
  */
 export type FaultCommand =
   /** Close with this code and reason (really sent in the close frame). Defaults: 1001, 'fault: close'. */

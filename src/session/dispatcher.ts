@@ -275,14 +275,18 @@ export class Dispatcher {
       this.host.reportError(new HookError('onMessage', error, message.sessionId));
     }
     if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(this.done, (error: unknown) => {
-        this.host.reportError(new HookError('onMessage', error, message.sessionId));
-        this.done();
-      });
+      // Pre-bound callbacks: no closure per message on the receive path.
+      (result as Promise<void>).then(this.done, this.failed);
       return;
     }
     this.inFlight--;
   }
+
+  /** An async handler rejected: report it (with the live session's id) and free its slot. */
+  private readonly failed = (error: unknown): void => {
+    this.host.reportError(new HookError('onMessage', error, this.host.current()?.id));
+    this.done();
+  };
 
   private readonly done = (): void => {
     this.inFlight--;

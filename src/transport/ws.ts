@@ -6,7 +6,8 @@
  * - `unexpected-response` read into a typed {@link HandshakeError} (status, Retry-After) and then
  *   terminated, because listening to that event suppresses `error` and `close` until we do;
  * - a bounded close: `closeTimeout` is capped (ws waits 30 s for a dead peer by default);
- * - binary data as a `Uint8Array` view (no copy), text as `string`;
+ * - binary data as a `Uint8Array` (the `Buffer` ws made, which is one: no copy, no wrapper), text as
+ *   `string`;
  * - errors classified: TLS -> {@link TlsError}, protocol violations -> {@link ProtocolError} with the
  *   code ws sent (1002/1007), oversize -> {@link MessageTooBigError} (1009), dial -> {@link ConnectError}.
  */
@@ -149,8 +150,8 @@ class WsConnection implements SocketConnection {
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.closed) return;
-      if (isBinary)
-        this.listener.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true);
+      // A Buffer is a Uint8Array: hand it over as is (no wrapper object per binary frame).
+      if (isBinary) this.listener.onMessage(data, true);
       else this.listener.onMessage(data.toString(), false);
     });
     socket.on('unexpected-response', (_req, res) => {

@@ -409,12 +409,21 @@ describe('errors', () => {
 
   it('InvalidOptionsError names each option, the value and what is allowed', () => {
     const e = new InvalidOptionsError([
-      { option: 'openTimeoutMs', value: -1, expected: 'an integer >= 0' },
+      { option: 'openTimeoutMs', value: -1, expected: 'an integer from 0 to 2147483647' },
       { option: 'url', value: 'http://x', expected: 'a ws:// or wss:// URL' },
     ]);
     expect(e.problems).toHaveLength(2);
-    expect(e.message).toContain('openTimeoutMs: got -1, expected an integer >= 0');
-    expect(e.message).toContain('url: got "http://x", expected a ws:// or wss:// URL');
+    expect(e.message).toContain('openTimeoutMs: got -1, expected an integer from 0 to 2147483647');
+    expect(e.message).toContain('url: got "http://x/", expected a ws:// or wss:// URL');
+  });
+
+  it('InvalidOptionsError never prints credentials or query values of a URL', () => {
+    const e = new InvalidOptionsError([
+      { option: 'url', value: 'https://user:pw@host.test/feed?token=SECRET123', expected: 'a ws:// or wss:// URL' },
+      { option: 'url', value: new URL('http://host.test/?key=SECRET456'), expected: 'a ws:// or wss:// URL' },
+    ]);
+    expect(e.message).not.toMatch(/SECRET|user:pw/);
+    expect(e.message).toContain('"https://***@host.test/feed?token=***"');
   });
 
   it('describeValue is short and never prints whole objects', () => {
@@ -560,21 +569,23 @@ describe('resolveOptions', () => {
     [{ url, protocols: ['chat', 'chat'] }, 'protocols', ''],
     [{ url, headers: { a: 1 } }, 'headers', 'string values'],
     [{ url, maxPayloadBytes: 0 }, 'maxPayloadBytes', 'an integer >= 1'],
-    [{ url, openTimeoutMs: -1 }, 'openTimeoutMs', 'an integer >= 0'],
-    [{ url, openTimeoutMs: 1.5 }, 'openTimeoutMs', 'an integer >= 0'],
-    [{ url, openTimeoutMs: Number.NaN }, 'openTimeoutMs', 'an integer >= 0'],
-    [{ url, openTimeoutMs: Number.POSITIVE_INFINITY }, 'openTimeoutMs', 'an integer >= 0'],
-    [{ url, openTimeoutMs: '100' }, 'openTimeoutMs', 'an integer >= 0'],
-    [{ url, closeTimeoutMs: -5 }, 'closeTimeoutMs', 'an integer >= 0'],
-    [{ url, stopTimeoutMs: -5 }, 'stopTimeoutMs', 'an integer >= 0'],
+    [{ url, openTimeoutMs: -1 }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, openTimeoutMs: 1.5 }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, openTimeoutMs: Number.NaN }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, openTimeoutMs: Number.POSITIVE_INFINITY }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, openTimeoutMs: '100' }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    // Node and browsers fire a setTimeout longer than 2^31-1 ms after 1 ms: such values are refused.
+    [{ url, openTimeoutMs: 2 ** 31 }, 'openTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, closeTimeoutMs: -5 }, 'closeTimeoutMs', 'an integer from 0 to 2147483647'],
+    [{ url, stopTimeoutMs: -5 }, 'stopTimeoutMs', 'an integer from 0 to 2147483647'],
     [{ url, concurrency: 0 }, 'concurrency', 'an integer from 1 to 10000'],
     [{ url, concurrency: 10_001 }, 'concurrency', 'an integer from 1 to 10000'],
     [{ url, reconnect: true }, 'reconnect', 'false or an object'],
     [{ url, reconnect: null }, 'reconnect', 'false or an object'],
-    [{ url, reconnect: { baseDelayMs: -1 } }, 'reconnect.baseDelayMs', 'an integer >= 0'],
+    [{ url, reconnect: { baseDelayMs: -1 } }, 'reconnect.baseDelayMs', 'an integer from 0 to 2147483647'],
     [{ url, reconnect: { factor: 0.5 } }, 'reconnect.factor', 'a finite number >= 1'],
     [{ url, reconnect: { factor: Number.POSITIVE_INFINITY } }, 'reconnect.factor', 'a finite number >= 1'],
-    [{ url, reconnect: { maxDelayMs: -1 } }, 'reconnect.maxDelayMs', 'an integer >= 0'],
+    [{ url, reconnect: { maxDelayMs: -1 } }, 'reconnect.maxDelayMs', 'an integer from 0 to 2147483647'],
     [
       { url, reconnect: { baseDelayMs: 5_000, maxDelayMs: 1_000 } },
       'reconnect.maxDelayMs',
@@ -582,7 +593,7 @@ describe('resolveOptions', () => {
     ],
     [{ url, reconnect: { jitter: 'FULL' } }, 'reconnect.jitter', "'full' or 'none'"],
     [{ url, reconnect: { maxAttempts: -1 } }, 'reconnect.maxAttempts', '(or Infinity)'],
-    [{ url, reconnect: { resetAfterMs: 0.5 } }, 'reconnect.resetAfterMs', 'an integer >= 0'],
+    [{ url, reconnect: { resetAfterMs: 0.5 } }, 'reconnect.resetAfterMs', 'an integer from 0 to 2147483647'],
     [{ url, reconnect: { retryOnStart: 'yes' } }, 'reconnect.retryOnStart', 'true or false'],
     [{ url, reconnect: { shouldReconnect: true } }, 'reconnect.shouldReconnect', 'a function'],
     [{ url, reconnect: { random: 0.5 } }, 'reconnect.random', 'a function'],
@@ -591,9 +602,9 @@ describe('resolveOptions', () => {
     [{ url, sendBuffer: true }, 'sendBuffer', 'false or an object'],
     [{ url, sendBuffer: { maxMessages: 0 } }, 'sendBuffer.maxMessages', 'an integer >= 1'],
     [{ url, sendBuffer: { maxBytes: -1 } }, 'sendBuffer.maxBytes', 'an integer >= 1'],
-    [{ url, sendBuffer: { maxAgeMs: -1 } }, 'sendBuffer.maxAgeMs', 'an integer >= 0'],
+    [{ url, sendBuffer: { maxAgeMs: -1 } }, 'sendBuffer.maxAgeMs', 'an integer from 0 to 2147483647'],
     [{ url, requests: false }, 'requests', 'an object'],
-    [{ url, requests: { timeoutMs: -1 } }, 'requests.timeoutMs', 'an integer >= 0'],
+    [{ url, requests: { timeoutMs: -1 } }, 'requests.timeoutMs', 'an integer from 0 to 2147483647'],
     [{ url, requests: { onDisconnect: 'retry' } }, 'requests.onDisconnect', "'reject' or 'resend'"],
     [
       { url, requests: { key: { request: () => 1 } } },
@@ -602,8 +613,8 @@ describe('resolveOptions', () => {
     ],
     [{ url, requests: { match: 'id' } }, 'requests.match', 'a function'],
     [{ url, heartbeat: true }, 'heartbeat', 'false or an object'],
-    [{ url, heartbeat: { intervalMs: 0 } }, 'heartbeat.intervalMs', 'an integer >= 1'],
-    [{ url, heartbeat: { timeoutMs: 0 } }, 'heartbeat.timeoutMs', 'an integer >= 1'],
+    [{ url, heartbeat: { intervalMs: 0 } }, 'heartbeat.intervalMs', 'an integer from 1 to 2147483647'],
+    [{ url, heartbeat: { timeoutMs: 0 } }, 'heartbeat.timeoutMs', 'an integer from 1 to 2147483647'],
     [{ url, heartbeat: { maxMissed: 0 } }, 'heartbeat.maxMissed', 'an integer from 1 to 1000'],
     [{ url, heartbeat: { message: 42 } }, 'heartbeat.message', 'a string, Uint8Array, ArrayBuffer'],
     [{ url, heartbeat: { isPong: 'pong' } }, 'heartbeat.isPong', 'a function'],

@@ -19,12 +19,13 @@ function listTs(dir: string): string[] {
   return out;
 }
 
-/** Module specifiers imported or re-exported by a file (type-only imports included). */
+/** Module specifiers imported or re-exported by a file (type-only and side-effect imports included). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specs: string[] = [];
-  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) specs.push((m[1] ?? m[2])!);
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) specs.push((m[1] ?? m[2] ?? m[3])!);
   return specs;
 }
 
@@ -102,5 +103,50 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
     visit(join(root, 'machines/index.ts'), []);
     expect(seen.size).toBeGreaterThan(10);
     expect(bad).toEqual([]);
+  });
+
+  it('cli/ uses the public entry points only (src/node.ts = wsmachine, src/server.ts = wsmachine/server)', () => {
+    const offenders: string[] = [];
+    const publicEntries = new Set(['src/node.ts', 'src/server.ts']);
+    for (const file of listTs(join(root, 'src/cli'))) {
+      for (const spec of importsOf(file)) {
+        if (spec.startsWith('node:') || spec === 'picocolors') continue;
+        const target = resolveLocal(file, spec);
+        const r = target === undefined ? spec : rel(target);
+        if (!(publicEntries.has(r) || r.startsWith('src/cli/'))) offenders.push(`${rel(file)} -> ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+  it('only src/telemetry/ and src/otel.ts import OpenTelemetry; they reach the client through public types only', () => {
+    const isTelemetry = (f: string) => rel(f).startsWith('src/telemetry/') || rel(f) === 'src/otel.ts';
+    const offenders: string[] = [];
+    for (const file of [...listTs(join(root, 'src')), ...listTs(join(root, 'machines'))]) {
+      for (const spec of importsOf(file)) {
+        if (spec.startsWith('@opentelemetry/') && !isTelemetry(file))
+          offenders.push(`${rel(file)} -> ${spec}`);
+      }
+    }
+    const telemetry = [join(root, 'src/otel.ts'), ...listTs(join(root, 'src/telemetry'))];
+    expect(telemetry.length).toBeGreaterThan(1);
+    for (const file of telemetry) {
+      const text = readFileSync(file, 'utf8');
+      const re = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/g;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const typeOnly = m[1] !== undefined;
+        const spec = m[2]!;
+        // The API only: an SDK is the application's choice.
+        if (spec.startsWith('@opentelemetry/')) {
+          if (spec !== '@opentelemetry/api') offenders.push(`${rel(file)} -> ${spec}`);
+          continue;
+        }
+        const target = resolveLocal(file, spec);
+        const r = target === undefined ? spec : rel(target);
+        if (target !== undefined && isTelemetry(target)) continue;
+        // The client is reached through its public types and the Symbol.for key, never its values.
+        if (!(typeOnly && r === 'src/public.ts')) offenders.push(`${rel(file)} -> ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

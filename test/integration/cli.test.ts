@@ -1,0 +1,299 @@
+/**
+ * The `wsmachine` CLI (issue 8), run as a child process from the source (`node --import tsx
+ * src/cli/main.ts`), against the demo server on 127.0.0.1 port 0: `connect --exec`, `--json`
+ * (JSON Lines of every event, through a reconnect), headers and subprotocols, colour rules, `serve`
+ * (SIGTERM closes clients with 1001), and `demo` running to completion with `lost: 0`.
+ *
+ * No sleeps: every wait is on an output line, a server event or the child's exit, with a guard
+ * timeout that turns a hang into a readable failure.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type DemoServer, startDemoServer } from '../../src/server.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const GUARD_MS = 15_000;
+
+const children: ChildProcessWithoutNullStreams[] = [];
+const servers: DemoServer[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.allSettled(servers.splice(0).map((s) => s.kill()));
+});
+
+async function demoServer(): Promise<DemoServer> {
+  const s = await startDemoServer({ port: 0, heartbeatIntervalMs: 50 });
+  servers.push(s);
+  return s;
+}
+
+interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the first stdout (or stderr) line matching `pattern`. */
+  line(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<string>;
+  /** Resolves with the exit code once the process exited. */
+  exit: Promise<number | null>;
+}
+
+/** Spawns the CLI from the source; colour off unless `env` says otherwise. */
+function cli(args: string[], env: Record<string, string | undefined> = { NO_COLOR: '1' }): Cli {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete childEnv.FORCE_COLOR;
+  delete childEnv.NO_COLOR;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: childEnv,
+  });
+  children.push(child);
+  const out = { stdout: [] as string[], stderr: [] as string[] };
+  const waiters: Array<() => void> = [];
+  const changed = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  for (const name of ['stdout', 'stderr'] as const) {
+    let partial = '';
+    child[name].setEncoding('utf8');
+    child[name].on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      out[name].push(...parts);
+      changed();
+    });
+    child[name].on('end', () => {
+      if (partial) out[name].push(partial);
+      partial = '';
+      changed();
+    });
+  }
+  let exited = false;
+  const exit = new Promise<number | null>((resolveExit) =>
+    child.on('close', (code) => {
+      exited = true;
+      changed();
+      resolveExit(code);
+    }),
+  );
+  const line = (pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout') =>
+    new Promise<string>((resolveLine, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${stream} line matched ${pattern} in ${GUARD_MS} ms:\n${out[stream].join('\n')}\n--- stderr:\n${out.stderr.join('\n')}`,
+            ),
+          ),
+        GUARD_MS,
+      );
+      const check = () => {
+        const found = out[stream].find((l) => pattern.test(l));
+        if (found !== undefined) {
+          clearTimeout(timer);
+          resolveLine(found);
+        } else if (exited) {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `exited without a ${stream} line matching ${pattern}:\n${out[stream].join('\n')}\n--- stderr:\n${out.stderr.join('\n')}`,
+            ),
+          );
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { child, stdout: out.stdout, stderr: out.stderr, line, exit };
+}
+
+const ESC = '\u001b[';
+
+describe('wsmachine connect --exec', () => {
+  it('sends once, prints the reply with direction markers, and exits 0', async () => {
+    const s = await demoServer();
+    const msg = '{"type":"echo_request","reqId":"1","data":"hi"}';
+    const run = cli(['connect', s.url, '--exec', msg]);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout).toEqual([
+      `> ${msg}`,
+      '< {"type":"echo_response","reqId":"1","status":"OK","data":"hi"}',
+    ]);
+    expect(run.stderr.join('\n')).toMatch(/connected: session 1/);
+    expect(run.stderr.join('\n')).toMatch(/stopped/);
+  });
+
+  it('sends headers and offers subprotocols; --replies waits for that many messages', async () => {
+    const s = await demoServer();
+    const seen = new Promise<{ headers: Record<string, unknown>; protocol: string }>((res) =>
+      s.on('connection', (e) => res({ headers: e.headers, protocol: e.protocol })),
+    );
+    const run = cli([
+      'connect',
+      s.url,
+      '-H',
+      'Authorization: Bearer t0ken',
+      '-s',
+      'demo.v1',
+      '-x',
+      '{"type":"subscribe_request","reqId":"s","topic":"heartbeat"}',
+      '--replies',
+      '3',
+    ]);
+    expect(await run.exit).toBe(0);
+    const conn = await seen;
+    expect(conn.headers.authorization).toBe('Bearer t0ken');
+    expect(conn.protocol).toBe('demo.v1');
+    expect(run.stderr.join('\n')).toMatch(/subprotocol demo\.v1/);
+    const replies = run.stdout.filter((l) => l.startsWith('< ')).map((l) => JSON.parse(l.slice(2)));
+    expect(replies.map((r) => r.type)).toEqual(['subscribe_response', 'heartbeat', 'heartbeat']);
+  });
+
+  it('exits 1 when the replies do not come within --wait', async () => {
+    const s = await demoServer();
+    const run = cli(['connect', s.echoUrl, '-x', 'ping?', '--replies', '2', '--wait', '500']);
+    expect(await run.exit).toBe(1);
+    expect(run.stdout).toEqual(['> ping?', '< ping?']);
+    expect(run.stderr.join('\n')).toMatch(/got 1 of 2 replies/);
+  });
+
+  it('exits 1 with the typed error when it cannot connect, and 2 on a usage error', async () => {
+    const s = await demoServer();
+    const url = s.url;
+    await s.kill();
+    const run = cli(['connect', url, '-x', 'x']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr.join('\n')).toMatch(/WSM_ERR_START.*ECONNREFUSED/);
+
+    const usage = cli(['connect']);
+    expect(await usage.exit).toBe(2);
+    expect(usage.stderr.join('\n')).toMatch(/connect needs a URL/);
+    expect(usage.stderr.join('\n')).toMatch(/Usage: wsmachine connect/);
+  });
+
+  it('colours only when asked: FORCE_COLOR colours piped output, NO_COLOR wins over it', async () => {
+    const s = await demoServer();
+    const coloured = cli(['connect', s.echoUrl, '-x', 'c'], { FORCE_COLOR: '1' });
+    expect(await coloured.exit).toBe(0);
+    expect(coloured.stdout.join('\n')).toContain(ESC);
+    const plain = cli(['connect', s.echoUrl, '-x', 'c'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    expect(await plain.exit).toBe(0);
+    expect(plain.stdout.join('\n')).not.toContain(ESC);
+    expect(plain.stderr.join('\n')).not.toContain(ESC);
+  });
+});
+
+describe('wsmachine connect --json', () => {
+  it('--exec: one JSON object per line for every event, in lifecycle order', async () => {
+    const s = await demoServer();
+    const run = cli(['connect', s.url, '--json', '-x', '{"type":"echo_request","reqId":9,"data":[1,2]}']);
+    expect(await run.exit).toBe(0);
+    expect(run.stderr).toEqual([]);
+    const events = run.stdout.map((l) => JSON.parse(l) as Record<string, any>);
+    for (const e of events) expect(typeof e.ts).toBe('string');
+    const names = events.map((e) => e.event);
+    expect(names.filter((n) => n !== 'state' && n !== 'ping' && n !== 'pong')).toEqual([
+      'connecting',
+      'open',
+      'send',
+      'message',
+      'close',
+      'stopped',
+    ]);
+    const states = events.filter((e) => e.event === 'state').map((e) => `${e.from}>${e.to}`);
+    expect(states).toEqual([
+      'idle>connecting',
+      'connecting>opening',
+      'opening>open',
+      'open>closing',
+      'closing>stopped',
+    ]);
+    const message = events.find((e) => e.event === 'message')!;
+    expect(message).toMatchObject({ direction: 'in', sessionId: 1, binary: false });
+    expect(JSON.parse(message.data)).toEqual({ type: 'echo_response', reqId: 9, status: 'OK', data: [1, 2] });
+    expect(events.find((e) => e.event === 'send')).toMatchObject({ direction: 'out', result: 'sent' });
+    expect(events.find((e) => e.event === 'close')).toMatchObject({ code: 1000, class: 'normal' });
+  });
+
+  it('interactive with piped stdin: lines are sent, a server close shows as close + reconnecting + open', async () => {
+    const s = await demoServer();
+    const run = cli(['connect', s.url, '--json', '--reconnect-delay', '20']);
+    await run.line(/"event":"open"/);
+    run.child.stdin.write(
+      '{"type":"fault_request","reqId":"f","fault":"close","code":4001,"reason":"bye"}\n',
+    );
+    await run.line(/"event":"close".*"code":4001/);
+    await run.line(/"event":"reconnecting"/);
+    await run.line(/"event":"open".*"restarting":true/);
+    run.child.stdin.write('{"type":"echo_request","reqId":"again","data":"second session"}\n');
+    await run.line(/second session/);
+    run.child.stdin.end();
+    expect(await run.exit).toBe(0);
+    const events = run.stdout.map((l) => JSON.parse(l) as Record<string, any>);
+    const reconnecting = events.find((e) => e.event === 'reconnecting')!;
+    expect(reconnecting.attempt).toBe(1);
+    expect(typeof reconnecting.delayMs).toBe('number');
+    expect(events.at(-1)).toMatchObject({ event: 'stopped' });
+    expect(events.filter((e) => e.event === 'send').map((e) => JSON.parse(e.data).reqId)).toEqual([
+      'f',
+      'again',
+    ]);
+  });
+});
+
+describe('wsmachine serve', () => {
+  it('runs the demo server in the foreground; SIGTERM closes clients with 1001 and exits 0', async () => {
+    const run = cli(['serve', '--port', '0', '--heartbeat-interval', '100']);
+    const listening = await run.line(/listening on ws:\/\/127\.0\.0\.1:\d+/);
+    const url = /ws:\/\/127\.0\.0\.1:\d+/.exec(listening)![0];
+    const ws = new WebSocket(url);
+    const reply = new Promise<string>((res) => ws.on('message', (d) => res(d.toString())));
+    const closed = new Promise<number>((res) => ws.on('close', (code) => res(code)));
+    ws.on('open', () => ws.send('{"type":"echo_request","reqId":"s1","data":"served"}'));
+    expect(JSON.parse(await reply)).toMatchObject({ reqId: 's1', status: 'OK', data: 'served' });
+    await run.line(/#1 connected/);
+    run.child.kill('SIGTERM');
+    expect(await closed).toBe(1001);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout.join('\n')).toMatch(/closing 1 connection\(s\) with 1001/);
+  });
+});
+
+describe('wsmachine demo', () => {
+  it('runs to completion on its own, and its summary reports lost: 0', { timeout: 45_000 }, async () => {
+    const started = performance.now();
+    const run = cli(['demo']);
+    const code = await run.exit;
+    const output = run.stdout.join('\n');
+    expect(code, `${output}\n--- stderr:\n${run.stderr.join('\n')}`).toBe(0);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    const summary = run.stdout.find((l) => l.startsWith('summary'));
+    expect(summary).toMatch(
+      /sessions: 2 · reconnects: [1-9]\d* · requests: \d+ ok, 2 failed .* messages: \d+ in, \d+ out .*lost: 0$/,
+    );
+    expect(output).toMatch(/close 1006/);
+    expect(output).toMatch(/reconnecting: attempt 1, next dial in/);
+    expect(output).toMatch(/WSM_ERR_CONNECTION_CLOSED/);
+    expect(output).toMatch(/WSM_ERR_REQUEST_TIMEOUT/);
+    expect(output.match(/delivered after the reopen/g)).toHaveLength(3);
+    expect(output).toMatch(/re-subscribed before open/);
+    expect(run.stderr).toEqual([]);
+  });
+});
+
+describe('wsmachine', () => {
+  it('prints help and the version', async () => {
+    const help = cli(['--help']);
+    expect(await help.exit).toBe(0);
+    expect(help.stdout.join('\n')).toMatch(/Commands:[\s\S]*demo[\s\S]*connect <url>[\s\S]*serve/);
+    const version = cli(['--version']);
+    expect(await version.exit).toBe(0);
+    expect(version.stdout[0]).toMatch(/^\d+\.\d+\.\d+/);
+    const unknown = cli(['fly']);
+    expect(await unknown.exit).toBe(2);
+  });
+});

@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type ClientState, type Message, type Session, type WsClient, createClient } from '../node.js';
+import { type Inspector, createInspector } from '../inspector.js';
 import { type DemoServer, startDemoServer } from '../server.js';
 import { usage } from './args.js';
 import { errorCode, formatClose, formatError, formatMs, paintState } from './format.js';
@@ -22,6 +23,11 @@ The main job in about 15 seconds, then it exits on its own: an embedded demo ser
 client. Connect, request/response with timing, subscribe to heartbeats, the server is killed and
 restarted on the same port (the client shows reconnecting with a countdown and reopens), requests
 issued during the outage are delivered after the reopen or rejected with a typed error, stop.
+
+Options:
+  --inspect    also serve the live inspector (the statechart with the current state highlighted)
+               and print its address, so the reconnect can be watched in a browser
+  -h, --help   this help
 
 The summary's "lost" comes from the client's own accounting: requests that never settled, sends
 reported undelivered, gaps in a session's heartbeat sequence, and messages received but never
@@ -74,13 +80,17 @@ function parseJson(message: Message): unknown {
 /** Runs the demo; resolves with the exit code (0 when nothing was lost). */
 export async function demo(argv: string[], io: Io): Promise<number> {
   const { values } = usage(() =>
-    parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false }),
+    parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, inspect: { type: 'boolean' } },
+      allowPositionals: false,
+    }),
   );
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return 0;
   }
-  const run = new DemoRun(io);
+  const run = new DemoRun(io, values.inspect === true);
   try {
     return await run.play();
   } catch (error) {
@@ -115,9 +125,13 @@ class DemoRun {
   };
   private heartbeatWaiters: Array<{ target: number; resolve: () => void }> = [];
 
-  constructor(io: Io) {
+  private readonly withInspector: boolean;
+  private inspector: Inspector | undefined;
+
+  constructor(io: Io, withInspector = false) {
     this.c = colorsFor(io.stdout, io.env);
     this.screen = new Screen(io.stdout);
+    this.withInspector = withInspector;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -163,6 +177,7 @@ class DemoRun {
     this.screen.close();
     await this.client?.stop().catch(() => {});
     await this.server?.kill().catch(() => {});
+    await this.inspector?.close().catch(() => {});
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -330,6 +345,14 @@ class DemoRun {
     server.on('connection', (e) => this.say('server', `accepted connection #${e.id}`));
     const client = this.makeClient(server);
     this.client = client;
+    if (this.withInspector) {
+      this.inspector = await createInspector();
+      this.inspector.attach(client, 'demo client');
+      this.say(
+        'client',
+        `live inspector on ${c.cyan(this.inspector.url)} (open it now to watch the statechart)`,
+      );
+    }
     const startedAt = performance.now();
     await guard(client.start(), 'start()');
     this.say('client', `start() resolved: open in ${this.since(startedAt)}`);

@@ -1,7 +1,8 @@
 /**
  * The `wsmachine` command. Runs as a script (`tsx src/cli/main.ts demo` from a checkout, or the
  * package's `bin`, which loads the built `dist/cli.js`). Uses only the public entry points
- * (`../node.js` = `wsmachine`, `../server.js` = `wsmachine/server`): the CLI is our first user.
+ * (`../node.js` = `wsmachine`, `../server.js` = `wsmachine/server`, `../inspector.js` =
+ * `wsmachine/inspector`): the CLI is our first user.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from './args.js';
 import { CONNECT_HELP, connect } from './connect.js';
 import { DEMO_HELP, demo } from './demo.js';
+import { INSPECT_HELP, inspect } from './inspect.js';
 import { SERVE_HELP, serve } from './serve.js';
 import { type Io, processIo } from './terminal.js';
 
@@ -21,6 +23,7 @@ Commands:
                     comes back, nothing is lost (see the summary)
   connect <url>     interactive client like wscat: status line, reconnects, --json, --exec
   serve             the demo server in the foreground (demo protocol, raw echo, fault commands)
+  inspect [url]     the live inspector: the statechart with the current state, the event log
   help [command]    help for a command
 
 Options:
@@ -28,7 +31,12 @@ Options:
   -v, --version     the version
 `;
 
-const HELPS: Record<string, string> = { connect: CONNECT_HELP, serve: SERVE_HELP, demo: DEMO_HELP };
+const HELPS: Record<string, string> = {
+  connect: CONNECT_HELP,
+  serve: SERVE_HELP,
+  demo: DEMO_HELP,
+  inspect: INSPECT_HELP,
+};
 
 /** The package version, read from the nearest package.json named wsmachine. */
 function version(): string {
@@ -62,6 +70,8 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
         return await serve(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'inspect':
+        return await inspect(rest, io);
       case 'help':
         io.stdout.write(HELPS[rest[0] ?? ''] ?? HELP);
         return 0;

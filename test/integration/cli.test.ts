@@ -266,7 +266,11 @@ describe('wsmachine serve', () => {
 describe('wsmachine demo', () => {
   it('runs to completion on its own, and its summary reports lost: 0', { timeout: 45_000 }, async () => {
     const started = performance.now();
-    const run = cli(['demo']);
+    const run = cli(['demo', '--inspect']);
+    // --inspect: the live inspector serves the page and streams this client while the demo runs.
+    const inspectorLine = await run.line(/live inspector on http:\/\/127\.0\.0\.1:\d+\//);
+    const inspectorUrl = inspectorLine.match(/http:\/\/127\.0\.0\.1:\d+\//)![0];
+    expect(await fetch(inspectorUrl).then((r) => r.text())).toContain('wsmachine inspector');
     const code = await run.exit;
     const output = run.stdout.join('\n');
     expect(code, `${output}\n--- stderr:\n${run.stderr.join('\n')}`).toBe(0);
@@ -285,11 +289,36 @@ describe('wsmachine demo', () => {
   });
 });
 
+describe('wsmachine inspect', () => {
+  it('serves the inspector with an embedded demo server and client; SIGTERM stops it with exit 0', async () => {
+    const run = cli(['inspect']);
+    const line = await run.line(/^inspector on http:\/\/127\.0\.0\.1:\d+\//);
+    const url = line.match(/http:\/\/127\.0\.0\.1:\d+\//)![0];
+    expect(await fetch(url).then((r) => r.text())).toContain('wsmachine inspector');
+    // The attached client reaches `open` on the stream the page reads.
+    const events = await fetch(`${url}events`);
+    const reader = events.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = '';
+    while (!/"state":"open"/.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value);
+    }
+    expect(seen).toMatch(/"state":"open"/);
+    await reader.cancel();
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+});
+
 describe('wsmachine', () => {
   it('prints help and the version', async () => {
     const help = cli(['--help']);
     expect(await help.exit).toBe(0);
-    expect(help.stdout.join('\n')).toMatch(/Commands:[\s\S]*demo[\s\S]*connect <url>[\s\S]*serve/);
+    expect(help.stdout.join('\n')).toMatch(
+      /Commands:[\s\S]*demo[\s\S]*connect <url>[\s\S]*serve[\s\S]*inspect/,
+    );
     const version = cli(['--version']);
     expect(await version.exit).toBe(0);
     expect(version.stdout[0]).toMatch(/^\d+\.\d+\.\d+/);

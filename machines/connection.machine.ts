@@ -35,7 +35,20 @@ import type {
   SocketCommand,
 } from './connection.types.js';
 
-/** Output of the onClose hook actor: the close frame it picked, if any. */
+/**
+ * Output of the onClose hook actor: the close frame it picked, if any.
+ *
+ * @example
+ * ```ts
+ * import { fromPromise } from 'xstate';
+ * import type { CloseHookOutput, HookActorInput } from 'wsmachine/machines';
+ * // Always close with 4000 'bye' (undefined would let the machine pick 1000 or 1001).
+ * const closeHook = fromPromise<CloseHookOutput, HookActorInput>(async () => ({
+ *   code: 4000,
+ *   reason: 'bye',
+ * }));
+ * ```
+ */
 export type CloseHookOutput = { code: number; reason: string } | undefined;
 
 const notProvided = (name: string) => () => {
@@ -682,5 +695,16 @@ export const connectionMachine = setup({
   },
 });
 
-/** The machine's type, for embedding (`useSelector`, `waitFor`). */
+/**
+ * The machine's type, for embedding (`useSelector`, `waitFor`).
+ *
+ * @example
+ * ```ts
+ * import { type Actor, waitFor } from 'xstate';
+ * import type { ConnectionMachine } from 'wsmachine/machines';
+ * // Resolves once the machine's session is open.
+ * const whenOpen = (actor: Actor<ConnectionMachine>) =>
+ *   waitFor(actor, (s) => s.matches({ session: 'open' }));
+ * ```
+ */
 export type ConnectionMachine = typeof connectionMachine;

@@ -17,7 +17,20 @@ import type {
   SocketConnection,
 } from './transport/adapter.js';
 
-/** Options of {@link createMemoryAdapter}. */
+/**
+ * Options of {@link createMemoryAdapter}.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { createMemoryAdapter } from 'wsmachine/testing';
+ * const server = createMemoryAdapter({ autoOpen: false }); // the test decides when each dial opens
+ * const client = createClient({ url: 'ws://test.invalid', adapter: server });
+ * const started = client.start();
+ * (await server.nextConnection(0)).open();
+ * await started;
+ * ```
+ */
 export interface MemoryAdapterOptions {
   /** Open every connection as soon as it is made. @default true */
   autoOpen?: boolean;
@@ -29,7 +42,23 @@ export interface MemoryAdapterOptions {
   capabilities?: Partial<AdapterCapabilities>;
 }
 
-/** One in-memory connection, seen from the server side your test plays. */
+/**
+ * One in-memory connection, seen from the server side your test plays.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { createMemoryAdapter } from 'wsmachine/testing';
+ * const server = createMemoryAdapter();
+ * const client = createClient({ url: 'ws://test.invalid', adapter: server });
+ * await client.start();
+ * const conn = server.last!;
+ * client.send('ping');
+ * console.log(conn.sent);                // ['ping']
+ * conn.deliver('pong');                  // the client receives 'pong'
+ * conn.serverClose(4000, 'maintenance'); // the client reconnects after its backoff
+ * ```
+ */
 export class MemoryConnection implements SocketConnection {
   /** What the client asked for. */
   readonly request: ConnectRequest;
@@ -108,16 +137,27 @@ export class MemoryConnection implements SocketConnection {
 
   // --- the SocketConnection side, used by the client ---
 
+  /** Always 0: nothing is buffered between the client and your test. */
   get bufferedAmount(): number {
     return 0;
   }
 
+  /**
+   * The client writes a message: it is appended to {@link MemoryConnection.sent} and passed to the
+   * adapter's `onSend`.
+   *
+   * @throws {Error} when the connection is not open, as a real socket does.
+   */
   send(data: Data): void {
     if (this.status !== 'open') throw new Error('The socket is not open');
     this.sent.push(data);
     this.owner.notifySent(this, data);
   }
 
+  /**
+   * The client starts the closing handshake: the frame is kept in `clientClose` and answered (a clean
+   * close) when `autoCloseReply` is on and the peer is not `silent`. Before open, it terminates.
+   */
   close(code: number, reason: string): void {
     if (this.status === 'closed') return;
     if (this.status === 'connecting') {
@@ -128,6 +168,7 @@ export class MemoryConnection implements SocketConnection {
     if (this.owner.autoCloseReply && !this.silent) this.end({ code, reason, wasClean: true });
   }
 
+  /** The client kills the connection: `terminated` becomes true and the close is not clean. */
   terminate(): void {
     this.terminated = true;
     this.end({
@@ -137,6 +178,7 @@ export class MemoryConnection implements SocketConnection {
     });
   }
 
+  /** The client sends a protocol ping: counted in `pings`; answered with `autoPong` unless `silent`. */
   ping(): void {
     if (this.status !== 'open') return;
     this.pings++;
@@ -147,11 +189,30 @@ export class MemoryConnection implements SocketConnection {
     }
   }
 
+  /** The client stops reading (backpressure). A no-op here: your test decides what is delivered. */
   pause(): void {}
+  /** The client resumes reading. A no-op here. */
   resume(): void {}
 }
 
-/** The adapter plus the controls of the fake server. */
+/**
+ * The adapter plus the controls of the fake server.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { MemoryAdapter } from 'wsmachine/testing';
+ * const server = new MemoryAdapter({ autoPong: false }); // a peer that never answers pings
+ * const client = createClient({
+ *   url: 'ws://test.invalid',
+ *   adapter: server,
+ *   heartbeat: { intervalMs: 1_000, timeoutMs: 500 },
+ * });
+ * await client.start();
+ * // ~1.5 s later the heartbeat declares the session dead; after its backoff the client dials again:
+ * const second = await server.nextConnection(1);
+ * ```
+ */
 export class MemoryAdapter implements SocketAdapter {
   readonly name = 'memory';
   readonly capabilities: AdapterCapabilities;
@@ -177,6 +238,10 @@ export class MemoryAdapter implements SocketAdapter {
     };
   }
 
+  /**
+   * Called by the client for each dial: records a new {@link MemoryConnection} (opened at once when
+   * `autoOpen` is on) and wakes the callers of {@link MemoryAdapter.nextConnection}.
+   */
   connect(request: ConnectRequest, listener: ConnectionListener): SocketConnection {
     const connection = new MemoryConnection(request, listener, this);
     this.connections.push(connection);

@@ -7,10 +7,32 @@ import type { Message } from './core/message.js';
 import type { AttemptInfo, ClientState, Clock, CloseInfo, Data, HandshakeResponse } from './core/types.js';
 import type { SocketAdapter } from './transport/adapter.js';
 
-/** `'sent'`: handed to the socket. `'queued'`: buffered until the connection opens. */
+/**
+ * `'sent'`: handed to the socket. `'queued'`: buffered until the connection opens.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type SendResult } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const result: SendResult = client.send('hello'); // 'queued': not started yet
+ * await client.start();                            // the queued message is flushed once open
+ * client.send('again');                            // 'sent'
+ * ```
+ */
 export type SendResult = 'sent' | 'queued';
 
-/** A value or a promise of it. */
+/**
+ * A value or a promise of it.
+ *
+ * @example
+ * ```ts
+ * import type { MaybePromise, Message } from 'wsmachine';
+ * // A handler type that accepts sync and async handlers alike, as the hooks do.
+ * type Handler = (message: Message) => MaybePromise<void>;
+ * const log: Handler = (m) => console.log(m.data);
+ * const save: Handler = async (m) => { await Promise.resolve(m.data); };
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
@@ -52,7 +74,23 @@ export interface Session {
   readonly context?: unknown;
 }
 
-/** Second argument of `onOpen`. */
+/**
+ * Second argument of `onOpen`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type OpenContext, type Session } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   protocols: ['feed.v2', 'feed.v1'],
+ *   hooks: {
+ *     onOpen: (session: Session, { restarting, protocol }: OpenContext) => {
+ *       session.send(JSON.stringify({ op: restarting ? 'resume' : 'hello', version: protocol }));
+ *     },
+ *   },
+ * });
+ * ```
+ */
 export interface OpenContext {
   /** True when this is a reconnect (not the first session after `start()`). */
   restarting: boolean;
@@ -62,7 +100,22 @@ export interface OpenContext {
   protocol: string;
 }
 
-/** What `onClose` may return to choose the close frame. */
+/**
+ * What `onClose` may return to choose the close frame.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type CloseRequest } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   hooks: {
+ *     // an app code when we end the session (stop, restart, exit); a code given to stop() still wins
+ *     onClose: (info): CloseRequest | undefined =>
+ *       info.requested ? { code: 4000, reason: 'bye' } : undefined,
+ *   },
+ * });
+ * ```
+ */
 export interface CloseRequest {
   /** A sendable close code (1000, 1001-1003, 1007-1014, 3000-4999). */
   code?: number;
@@ -70,7 +123,23 @@ export interface CloseRequest {
   reason?: string;
 }
 
-/** Second argument of `onRestartError`. */
+/**
+ * Second argument of `onRestartError`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type RestartErrorContext } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   hooks: {
+ *     onRestartError: (error, { attempt, exit }: RestartErrorContext) => {
+ *       console.warn(`reconnect attempt ${attempt} failed`, error);
+ *       if (attempt >= 5) exit(); // give up: the client goes to 'stopped'
+ *     },
+ *   },
+ * });
+ * ```
+ */
 export interface RestartErrorContext {
   /** The reconnect attempt that failed (1 for the first reconnect). */
   attempt: number;
@@ -117,7 +186,21 @@ export interface Hooks {
   onRestartError?(error: unknown, context: RestartErrorContext): MaybePromise<void>;
 }
 
-/** What `shouldReconnect` sees. */
+/**
+ * What `shouldReconnect` sees.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ReconnectInfo } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   reconnect: {
+ *     // also retry 1008 (policy violation, 'fatal' by default): this server sends it when rate limiting
+ *     shouldReconnect: (info: ReconnectInfo) => info.defaultDecision || info.code === 1008,
+ *   },
+ * });
+ * ```
+ */
 export interface ReconnectInfo {
   /** The class of the end of the session (see the README's reconnect table). */
   class: CloseClass;
@@ -185,15 +268,48 @@ export interface SendBufferOptions {
   maxAgeMs?: number;
 }
 
-/** Key functions for O(1) request/response correlation. */
+/**
+ * Key functions for O(1) request/response correlation.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type RequestKeyOptions } from 'wsmachine';
+ * // JSON-RPC 2.0: a request's id is its key, and its response carries the same id.
+ * const byId: RequestKeyOptions<number> = {
+ *   request: (_data, id) => id,
+ *   response: (m) => m.json<{ id?: number }>().id,
+ * };
+ * const client = createClient({ url: 'wss://rpc.example.test', requests: { key: byId } });
+ * await client.start();
+ * const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+ * const reply = await client.request(ping, { params: 1 });
+ * ```
+ */
 export interface RequestKeyOptions<P = any> {
-  /** The key of an outgoing request. */
+  /** The key of an outgoing request. @default none (required) */
   request(data: Data, params: P): unknown;
-  /** The key of an incoming message, or `undefined` when it is not a response. */
+  /** The key of an incoming message, or `undefined` when it is not a response. @default none (required) */
   response(message: Message): unknown;
 }
 
-/** A pending request, as `requests.match` sees it. */
+/**
+ * A pending request, as `requests.match` sees it.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type PendingRequest } from 'wsmachine';
+ * // The seeds' MatchMsg: a response answers the oldest pending request for the same method.
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   requests: {
+ *     match: (request: PendingRequest<{ method: string }>, response) =>
+ *       response.json<{ method?: string }>().method === request.params.method,
+ *   },
+ * });
+ * await client.start();
+ * const reply = await client.request(JSON.stringify({ method: 'time' }), { params: { method: 'time' } });
+ * ```
+ */
 export interface PendingRequest<P = any> {
   /** Unique id, never reused for the life of the client. */
   readonly id: number;
@@ -217,24 +333,53 @@ export interface PendingRequest<P = any> {
 export interface RequestsOptions<P = any> {
   /** Default timeout of each request; 0 disables. @default 30_000 */
   timeoutMs?: number;
-  /** Keyed O(1) correlation. */
+  /**
+   * Keyed O(1) correlation.
+   * @default undefined: responses are found with `match`; with neither, `request()` rejects with
+   *   {@link InvalidStateError}.
+   */
   key?: RequestKeyOptions<P>;
-  /** The seeds' MatchMsg: used when no `key` is set, scanned in registration order. */
+  /**
+   * The seeds' MatchMsg: used when no `key` is set, scanned in registration order.
+   * @default undefined (with `key` set, it is never called)
+   */
   match?(request: PendingRequest<P>, response: Message): boolean;
   /** Fate of pending requests when the connection drops. @default 'reject' */
   onDisconnect?: 'reject' | 'resend';
 }
 
-/** Per-request options. */
+/**
+ * Per-request options.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type RequestOptions } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/rpc',
+ *   requests: { key: { request: (_data, id) => id, response: (m) => m.json<{ id?: number }>().id } },
+ * });
+ * await client.start();
+ * const options: RequestOptions<number> = {
+ *   params: 42,
+ *   timeoutMs: 2_000,
+ *   signal: AbortSignal.timeout(5_000),
+ * };
+ * const reply = await client.request(JSON.stringify({ id: 42, op: 'quote' }), options);
+ * ```
+ */
 export interface RequestOptions<P = any> {
-  /** @default requests.timeoutMs */
+  /** This request's timeout; 0 disables. @default requests.timeoutMs */
   timeoutMs?: number;
+  /** Aborts the request: its promise rejects with {@link RequestAbortedError}. @default undefined */
   signal?: AbortSignal;
-  /** Passed to `requests.key.request` and `requests.match`. */
+  /** Passed to `requests.key.request` and `requests.match`. @default undefined */
   params?: P;
-  /** Overrides `requests.key.request`. */
+  /**
+   * Overrides `requests.key.request`.
+   * @default `requests.key.request(data, params)`, or none without `requests.key`
+   */
   key?: unknown;
-  /** Seed-style callback, called with the response (the promise still resolves too). */
+  /** Seed-style callback, called with the response (the promise still resolves too). @default undefined */
   callback?(message: Message, session: Session): void;
 }
 
@@ -255,7 +400,10 @@ export interface HeartbeatOptions {
   maxMissed?: number;
   /** An app-level ping message, or a function that makes one per ping. @default protocol ping */
   message?: Data | (() => Data);
-  /** Recognises an app-level pong (consumed: it does not reach `onMessage`). */
+  /**
+   * Recognises an app-level pong (consumed: it does not reach `onMessage`).
+   * @default undefined: no message is consumed as a pong; any incoming message still answers a ping
+   */
   isPong?(message: Message): boolean;
 }
 
@@ -273,7 +421,10 @@ export interface HeartbeatOptions {
  * ```
  */
 export interface ClientOptions {
-  /** Where to connect; a function is called on every attempt (fresh tokens, failover). */
+  /**
+   * Where to connect; a function is called on every attempt (fresh tokens, failover).
+   * @default none (required)
+   */
   url: string | URL | ((attempt: AttemptInfo) => MaybePromise<string | URL>);
   /** Subprotocols to offer. @default [] */
   protocols?: string | string[];
@@ -370,7 +521,18 @@ export interface InboundOptions {
   iteratorBufferSize?: number;
 }
 
-/** Payload of the `close` event. */
+/**
+ * Payload of the `close` event.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type CloseEvent } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * client.on('close', (event: CloseEvent) => {
+ *   console.log(`session ${event.sessionId} closed: ${event.code} ${event.reason} (${event.class})`);
+ * });
+ * ```
+ */
 export interface CloseEvent extends CloseInfo {
   /** How the reconnect decision classified it. */
   class: CloseClass;
@@ -380,6 +542,16 @@ export interface CloseEvent extends CloseInfo {
  * Typed events of `client.on`. The `message` event fires for every message, including responses
  * consumed by a request: it is an observer's view of the wire (logging, metrics, the inspector),
  * while `onMessage` is the application's handler.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ClientEvents } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const logEvent = <K extends keyof ClientEvents>(event: K) =>
+ *   client.on(event, (payload: ClientEvents[K]) => console.log(event, payload));
+ * logEvent('reconnecting'); // { attempt, delayMs, cause }
+ * logEvent('pong');         // { rttMs }
+ * ```
  */
 export interface ClientEvents {
   state: { from: ClientState; to: ClientState };
@@ -396,7 +568,19 @@ export interface ClientEvents {
   stopped: { error: unknown };
 }
 
-/** Counters returned by `client.stats()`. */
+/**
+ * Counters returned by `client.stats()`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ClientStats } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * setInterval(() => {
+ *   const s: ClientStats = client.stats();
+ *   console.log(`in ${s.messagesIn} out ${s.messagesOut} queued ${s.queuedSends} rtt ${s.lastRttMs} ms`);
+ * }, 10_000).unref();
+ * ```
+ */
 export interface ClientStats {
   messagesIn: number;
   messagesOut: number;

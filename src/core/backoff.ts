@@ -3,7 +3,17 @@
  * machine stays deterministic under test.
  */
 
-/** The numeric part of the reconnect policy that decides delays. */
+/**
+ * The numeric part of the reconnect policy that decides delays.
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay, type BackoffPolicy } from 'wsmachine';
+ * const policy: BackoffPolicy = { baseDelayMs: 500, factor: 2, maxDelayMs: 8_000, jitter: 'none' };
+ * [1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(policy, attempt, Math.random));
+ * // [500, 1000, 2000, 4000, 8000, 8000]
+ * ```
+ */
 export interface BackoffPolicy {
   /** Delay cap of the first reconnect. */
   baseDelayMs: number;
@@ -39,7 +49,9 @@ export function backoffDelay(
   floorMs = 0,
 ): number {
   const exponent = Math.max(0, attempt - 1);
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** exponent);
+  // A zero base stays zero: 0 * factor^1024 would be 0 * Infinity = NaN, then the cap (a 30 s stall).
+  const grown = policy.baseDelayMs === 0 ? 0 : policy.baseDelayMs * policy.factor ** exponent;
+  const cap = Math.min(policy.maxDelayMs, grown);
   const safeCap = Number.isFinite(cap) ? cap : policy.maxDelayMs;
   if (floorMs > 0) {
     const spread = policy.jitter === 'full' ? clampUnit(random()) * Math.min(safeCap, floorMs * 0.5 + 1) : 0;

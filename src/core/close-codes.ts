@@ -38,6 +38,14 @@ const encoder = new TextEncoder();
 /**
  * Whether a client may put `code` in a close frame: 1000, 1001-1003, 1007-1014 and 3000-4999.
  * 1005, 1006 and 1015 are reserved for reporting and must never be sent.
+ *
+ * @example
+ * ```ts
+ * import { isSendableCloseCode } from 'wsmachine';
+ * isSendableCloseCode(1000); // true
+ * isSendableCloseCode(4001); // true: an application code
+ * isSendableCloseCode(1006); // false: reserved for reporting a dropped connection
+ * ```
  */
 export function isSendableCloseCode(code: number): boolean {
   if (!Number.isInteger(code)) return false;
@@ -75,6 +83,16 @@ export function assertValidClose(code: number | undefined, reason: string | unde
  * - `transient`: worth retrying with backoff (network drops, 1001, 1006, 1011-1014, 5xx, 408, 429).
  * - `auth`: credentials were refused (handshake 401/403, app codes marked as auth).
  * - `fatal`: retrying cannot help (protocol errors 1002/1003/1007-1010, handshake 400/404/426, TLS).
+ *
+ * @example
+ * ```ts
+ * import { createClient, type CloseClass } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * client.on('close', (event) => {
+ *   const cls: CloseClass = event.class;
+ *   if (cls === 'auth') console.warn('credentials refused: refresh the token');
+ * });
+ * ```
  */
 export type CloseClass = 'normal' | 'transient' | 'auth' | 'fatal';
 

@@ -43,16 +43,38 @@ export const ErrorCodes = {
   PROTOCOL: 'WSM_ERR_PROTOCOL',
 } as const;
 
-/** Union of every stable error code string. */
+/**
+ * Union of every stable error code string.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ErrorCode } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const counts = new Map<ErrorCode, number>();
+ * client.on('error', (e) => counts.set(e.code, (counts.get(e.code) ?? 0) + 1));
+ * ```
+ */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 const BRAND = Symbol.for('wsmachine.error');
 
-/** Options shared by every {@link WsmError} constructor. */
+/**
+ * Options shared by every {@link WsmError} constructor.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCodes, WsmError } from 'wsmachine';
+ * const error = new WsmError(ErrorCodes.PROTOCOL, 'unexpected frame', {
+ *   cause: new Error('bad JSON'),
+ *   closeCode: 1002,
+ * });
+ * console.log(error.code, error.closeCode); // 'WSM_ERR_PROTOCOL' 1002
+ * ```
+ */
 export interface WsmErrorOptions {
-  /** The underlying error, when there is one. */
+  /** The underlying error, when there is one. @default undefined (no `cause` on the error) */
   cause?: unknown;
-  /** The WebSocket close code this error ended a session with, when it did. */
+  /** The WebSocket close code this error ended a session with, when it did. @default undefined */
   closeCode?: number;
 }
 
@@ -78,6 +100,7 @@ export class WsmError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /** The class name (e.g. `'StartError'`), so logs and stack traces say which error it is. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -107,7 +130,20 @@ export function isErrorCode<C extends ErrorCode>(value: unknown, code: C): value
   return isWsmError(value) && value.code === code;
 }
 
-/** One problem with an option given to `createClient`. */
+/**
+ * One problem with an option given to `createClient`.
+ *
+ * @example
+ * ```ts
+ * import { createClient, InvalidOptionsError, type OptionProblem } from 'wsmachine';
+ * try {
+ *   createClient({ url: 'http://example.test', openTimeoutMs: -1 });
+ * } catch (e) {
+ *   const problems: readonly OptionProblem[] = e instanceof InvalidOptionsError ? e.problems : [];
+ *   for (const p of problems) console.log(p.option, 'must be', p.expected); // url ..., openTimeoutMs ...
+ * }
+ * ```
+ */
 export interface OptionProblem {
   /** Dotted path of the option, e.g. `reconnect.baseDelayMs`. */
   option: string;
@@ -493,7 +529,17 @@ export class ProtocolError extends WsmError {
   }
 }
 
-/** A short, log-safe description of any value (never prints whole objects). */
+/**
+ * A short, log-safe description of any value (never prints whole objects).
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from 'wsmachine';
+ * describeValue('wss://user:pw@example.test/feed?token=abc'); // '"wss://***@example.test/feed?token=***"'
+ * describeValue({ apiKey: 'secret' });                         // 'an object'
+ * describeValue([1, 2, 3]);                                    // 'an array of 3'
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     // A URL may carry credentials or a token in its query: never print those.
@@ -507,7 +553,16 @@ export function describeValue(value: unknown): string {
   return 'an object';
 }
 
-/** The message of an unknown thrown value. */
+/**
+ * The message of an unknown thrown value.
+ *
+ * @example
+ * ```ts
+ * import { messageOf } from 'wsmachine';
+ * messageOf(new Error('boom')); // 'boom'
+ * messageOf('oops');            // '"oops"' (a non-error is described with describeValue)
+ * ```
+ */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return describeValue(error);

@@ -14,7 +14,16 @@ type Fn = (...args: any[]) => any;
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** The defaults, as documented in API.md and the TSDoc of each option. */
+/**
+ * The defaults, as documented in API.md and the TSDoc of each option.
+ *
+ * @example
+ * ```ts
+ * import { createClient, DEFAULTS } from 'wsmachine';
+ * // twice the default patience for a slow network, whatever the default is
+ * const client = createClient({ url: 'wss://example.test/feed', openTimeoutMs: DEFAULTS.openTimeoutMs * 2 });
+ * ```
+ */
 export const DEFAULTS = {
   maxPayloadBytes: 64 * 1024 * 1024,
   openTimeoutMs: 10_000,

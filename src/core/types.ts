@@ -3,10 +3,29 @@
  * through here, so the browser entry stays clean.
  */
 
-/** What can be sent: text, or bytes. */
+/**
+ * What can be sent: text, or bytes.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type Data } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const frames: Data[] = ['hello', new Uint8Array([1, 2, 3]), new ArrayBuffer(8)];
+ * for (const frame of frames) client.send(frame); // 'queued' until the connection opens
+ * ```
+ */
 export type Data = string | Uint8Array | ArrayBuffer;
 
-/** The names users see in `client.state`. */
+/**
+ * The names users see in `client.state`.
+ *
+ * @example
+ * ```ts
+ * import { ClientStates, type ClientState } from 'wsmachine';
+ * const isClientState = (s: string): s is ClientState => (ClientStates as readonly string[]).includes(s);
+ * isClientState('reconnecting'); // true
+ * ```
+ */
 export const ClientStates = [
   'idle',
   'connecting',
@@ -16,7 +35,17 @@ export const ClientStates = [
   'reconnecting',
   'stopped',
 ] as const;
-/** One of {@link ClientStates}. */
+/**
+ * One of {@link ClientStates}.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ClientState } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const state: ClientState = client.state; // 'idle' until start()
+ * client.on('state', ({ from, to }) => console.log(`${from} -> ${to}`));
+ * ```
+ */
 export type ClientState = (typeof ClientStates)[number];
 
 /**
@@ -39,7 +68,20 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-/** How a session ended. */
+/**
+ * How a session ended.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type CloseInfo } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   hooks: {
+ *     onClose: (info: CloseInfo) => console.log(info.code, info.reason, info.wasClean ? 'clean' : 'dropped'),
+ *   },
+ * });
+ * ```
+ */
 export interface CloseInfo {
   /** Close code; 1006 when the connection dropped without a close frame. */
   code: number;
@@ -59,7 +101,18 @@ export interface CloseInfo {
   requested?: boolean;
 }
 
-/** Given to `url`/`headers` functions on every attempt. */
+/**
+ * Given to `url`/`headers` functions on every attempt.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type AttemptInfo } from 'wsmachine';
+ * const client = createClient({
+ *   // fail over to the second host from the third dial on
+ *   url: ({ attempt }: AttemptInfo) => (attempt < 2 ? 'wss://a.example.test/v1' : 'wss://b.example.test/v1'),
+ * });
+ * ```
+ */
 export interface AttemptInfo {
   /** 0 for the first dial after `start()`, +1 for each reconnect dial. */
   attempt: number;
@@ -69,7 +122,20 @@ export interface AttemptInfo {
   lastClose: CloseInfo | undefined;
 }
 
-/** The HTTP response of a successful upgrade, when the adapter can see it (ws). */
+/**
+ * The HTTP response of a successful upgrade, when the adapter can see it (ws).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   hooks: {
+ *     onOpen: (_session, { response }) => console.log(response?.status, response?.headers['set-cookie']),
+ *   },
+ * });
+ * ```
+ */
 export interface HandshakeResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;

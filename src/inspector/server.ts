@@ -12,7 +12,16 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { INSPECTOR_PAGE } from './page.js';
 
-/** The part of a client the inspector uses (the public API of `WsClient`). */
+/**
+ * The part of a client the inspector uses (the public API of `WsClient`).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import type { InspectableClient } from 'wsmachine/inspector';
+ * const client: InspectableClient = createClient({ url: 'ws://127.0.0.1:8080' }); // every WsClient is one
+ * ```
+ */
 export interface InspectableClient {
   readonly actor: {
     system: { inspect(observer: (event: any) => void): { unsubscribe(): void } };
@@ -24,7 +33,16 @@ export interface InspectableClient {
   stats(): { pendingRequests: number; queuedSends: number };
 }
 
-/** Options of {@link createInspector}. */
+/**
+ * Options of {@link createInspector}.
+ *
+ * @example
+ * ```ts
+ * import { createInspector } from 'wsmachine/inspector';
+ * const inspector = await createInspector({ port: 4000, statsIntervalMs: 1_000 });
+ * console.log(inspector.url); // http://127.0.0.1:4000/
+ * ```
+ */
 export interface InspectorOptions {
   /** @default '127.0.0.1' */
   host?: string;
@@ -36,7 +54,21 @@ export interface InspectorOptions {
   svgPath?: string;
 }
 
-/** A running inspector. */
+/**
+ * A running inspector.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { createInspector } from 'wsmachine/inspector';
+ * const inspector = await createInspector();
+ * const detach = inspector.attach(createClient({ url: 'ws://127.0.0.1:8080' }), 'feed');
+ * console.log('open', inspector.url, 'in a browser');
+ * // ... later
+ * detach();
+ * await inspector.close();
+ * ```
+ */
 export interface Inspector {
   /** `http://127.0.0.1:<port>/` */
   url: string;
@@ -58,7 +90,16 @@ interface Attached {
   log: string[];
 }
 
-/** The ids of every active state node in a snapshot value, e.g. `connection.session.open`. */
+/**
+ * The ids of every active state node in a snapshot value, e.g. `connection.session.open`.
+ *
+ * @example
+ * ```ts
+ * import { activeStateIds } from 'wsmachine/inspector';
+ * activeStateIds('connection', { session: 'open' });
+ * // ['connection', 'connection.session', 'connection.session.open']
+ * ```
+ */
 export function activeStateIds(machineId: string, value: unknown): string[] {
   const out: string[] = [machineId];
   const walk = (prefix: string, v: unknown) => {
@@ -95,6 +136,8 @@ function loadSvg(path: string | undefined): string {
 
 /**
  * Starts the inspector server.
+ *
+ * @throws {Error} (as a rejection) the listen error, e.g. `EADDRINUSE` when `port` is taken.
  *
  * @example
  * ```ts

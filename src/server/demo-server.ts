@@ -56,7 +56,17 @@ export interface DemoServerOptions {
   maxPayloadBytes?: number;
 }
 
-/** Which endpoint a connection came in on: `'echo'` for `echoPath`, `'demo'` for every other path. */
+/**
+ * Which endpoint a connection came in on: `'echo'` for `echoPath`, `'demo'` for every other path.
+ *
+ * @example
+ * ```ts
+ * import { type DemoEndpoint, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const perEndpoint: Record<DemoEndpoint, number> = { demo: 0, echo: 0 };
+ * server.on('connection', ({ endpoint }) => perEndpoint[endpoint]++);
+ * ```
+ */
 export type DemoEndpoint = 'demo' | 'echo';
 
 /**

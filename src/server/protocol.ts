@@ -9,7 +9,22 @@
  * `requests.key.response: (m) => m.json().reqId`.
  */
 
-/** Message types of the demo protocol. */
+/**
+ * Message types of the demo protocol.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { DemoMessageTypes, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({
+ *   url: server.url,
+ *   hooks: { onMessage: (m) => console.log(m.json<{ type: string }>().type) }, // 'echo_response'
+ * });
+ * await client.start();
+ * client.send(JSON.stringify({ type: DemoMessageTypes.ECHO_REQUEST, data: 'hi' }));
+ * ```
+ */
 export const DemoMessageTypes = {
   ECHO_REQUEST: 'echo_request',
   ECHO_RESPONSE: 'echo_response',
@@ -22,10 +37,39 @@ export const DemoMessageTypes = {
   HEARTBEAT: 'heartbeat',
   ERROR: 'error',
 } as const;
-/** One of {@link DemoMessageTypes}. */
+/**
+ * One of {@link DemoMessageTypes}.
+ *
+ * @example
+ * ```ts
+ * import type { DemoMessageType } from 'wsmachine/server';
+ * const isReply = (type: DemoMessageType) => type.endsWith('_response') || type === 'error';
+ * isReply('heartbeat'); // false: a publication
+ * ```
+ */
 export type DemoMessageType = (typeof DemoMessageTypes)[keyof typeof DemoMessageTypes];
 
-/** Error codes of the demo protocol (the seed's, unchanged). */
+/**
+ * Error codes of the demo protocol (the seed's, unchanged).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { DemoErrorCodes, type DemoResponse, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({
+ *   url: server.url,
+ *   hooks: {
+ *     onMessage: (m) => {
+ *       const reply = m.json<DemoResponse>();
+ *       if (reply.error?.code === DemoErrorCodes.NOT_SUBSCRIBED) console.log('nothing to unsubscribe from');
+ *     },
+ *   },
+ * });
+ * await client.start();
+ * client.send(JSON.stringify({ type: 'unsubscribe_request', topic: 'heartbeat' }));
+ * ```
+ */
 export const DemoErrorCodes = {
   /** `subscribe_request` for a topic this connection already subscribed to. */
   ALREADY_SUBSCRIBED: 'ALREADY_SUBSCRIBED',
@@ -40,16 +84,74 @@ export const DemoErrorCodes = {
   /** `echo_request` with `err: true`: the client asked for an error. */
   ASKED_BY_CLIENT: 'ASKED_BY_CLIENT',
 } as const;
-/** One of {@link DemoErrorCodes}. */
+/**
+ * One of {@link DemoErrorCodes}.
+ *
+ * @example
+ * ```ts
+ * import type { DemoErrorCode } from 'wsmachine/server';
+ * // Errors a client can fix by changing its request (the rest are state errors).
+ * const isBadInput = (code: DemoErrorCode) => code === 'BAD_REQUEST' || code === 'UNKNOWN_MESSAGE_TYPE';
+ * ```
+ */
 export type DemoErrorCode = (typeof DemoErrorCodes)[keyof typeof DemoErrorCodes];
 
-/** The only topic: `heartbeat`. */
+/**
+ * The only topic: `heartbeat`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { HEARTBEAT_TOPIC, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer({ heartbeatIntervalMs: 500 });
+ * const client = createClient({ url: server.url, hooks: { onMessage: (m) => console.log(m.data) } });
+ * await client.start();
+ * // subscribe_response, then a publication every 500 ms
+ * client.send(JSON.stringify({ type: 'subscribe_request', reqId: 1, topic: HEARTBEAT_TOPIC }));
+ * ```
+ */
 export const HEARTBEAT_TOPIC = 'heartbeat';
 
-/** A request id, repeated unchanged in the reply. */
+/**
+ * A request id, repeated unchanged in the reply.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { type ReqId, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({
+ *   url: server.url,
+ *   // correlate replies by reqId: O(1), and error replies carry it too
+ *   requests: {
+ *     key: { request: (_data, reqId: ReqId) => reqId, response: (m) => m.json<{ reqId?: ReqId }>().reqId },
+ *   },
+ * });
+ * await client.start();
+ * const echo = JSON.stringify({ type: 'echo_request', reqId: 'r1', data: 1 });
+ * const reply = await client.request(echo, { params: 'r1' });
+ * ```
+ */
 export type ReqId = string | number;
 
-/** `echo_request`: the server answers `echo_response` with the same `data`, or an error when `err` is true. */
+/**
+ * `echo_request`: the server answers `echo_response` with the same `data`, or an error when `err` is true.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { type DemoResponse, type EchoRequest, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({
+ *   url: server.url,
+ *   requests: { key: { request: (_data, id) => id, response: (m) => m.json<DemoResponse>().reqId } },
+ * });
+ * await client.start();
+ * const echo: EchoRequest = { type: 'echo_request', reqId: 7, data: { hello: 'world' } };
+ * const reply = await client.request(JSON.stringify(echo), { params: 7 });
+ * console.log(reply.json<DemoResponse>().data); // { hello: 'world' }
+ * ```
+ */
 export interface EchoRequest {
   type: 'echo_request';
   reqId?: ReqId;
@@ -59,7 +161,20 @@ export interface EchoRequest {
   err?: boolean;
 }
 
-/** `subscribe_request` / `unsubscribe_request`. */
+/**
+ * `subscribe_request` / `unsubscribe_request`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { type SubscriptionRequest, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({ url: server.url, hooks: { onMessage: (m) => console.log(m.data) } });
+ * await client.start();
+ * const subscribe: SubscriptionRequest = { type: 'subscribe_request', reqId: 'sub-1', topic: 'heartbeat' };
+ * client.send(JSON.stringify(subscribe)); // subscribe_response, then a heartbeat publication every second
+ * ```
+ */
 export interface SubscriptionRequest {
   type: 'subscribe_request' | 'unsubscribe_request';
   reqId?: ReqId;
@@ -67,7 +182,19 @@ export interface SubscriptionRequest {
   topic: string;
 }
 
-/** The error part of an `ERROR` reply. */
+/**
+ * The error part of an `ERROR` reply.
+ *
+ * @example
+ * ```ts
+ * import type { DemoError, DemoResponse } from 'wsmachine/server';
+ * const errorOf = (reply: DemoResponse): DemoError | undefined =>
+ *   reply.status === 'ERROR' ? reply.error : undefined;
+ * const error = { code: 'BAD_REQUEST', message: 'not JSON' } as const;
+ * const reply: DemoResponse = { type: 'error', status: 'ERROR', error };
+ * errorOf(reply)?.code; // 'BAD_REQUEST'
+ * ```
+ */
 export interface DemoError {
   code: DemoErrorCode;
   message: string;
@@ -77,6 +204,26 @@ export interface DemoError {
  * Every reply: `echo_response`, `subscribe_response`, `unsubscribe_response`, `fault_response`, and
  * `error` (for frames that are not a known request). `reqId` is present whenever the request had one,
  * on error replies too.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * import { type DemoResponse, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * const client = createClient({
+ *   url: server.url,
+ *   hooks: {
+ *     onMessage: (m) => {
+ *       const reply = m.json<DemoResponse<{ topic: string; intervalMs: number }>>();
+ *       if (reply.type === 'subscribe_response' && reply.status === 'OK') {
+ *         console.log(reply.data?.intervalMs); // 1000
+ *       }
+ *     },
+ *   },
+ * });
+ * await client.start();
+ * client.send(JSON.stringify({ type: 'subscribe_request', topic: 'heartbeat' }));
+ * ```
  */
 export interface DemoResponse<T = unknown> {
   type: DemoMessageType;
@@ -135,5 +282,18 @@ export type FaultCommand =
    */
   | { fault: 'reject_handshakes'; count?: number; status?: number; retryAfterSeconds?: number };
 
-/** The name of a fault command. */
+/**
+ * The name of a fault command.
+ *
+ * @example
+ * ```ts
+ * import { type FaultName, startDemoServer } from 'wsmachine/server';
+ * const server = await startDemoServer();
+ * server.on('fault', ({ id, command }) => {
+ *   const name: FaultName = command.fault;
+ *   console.log(`fault ${name} from ${id === undefined ? 'the test' : `connection ${id}`}`);
+ * });
+ * server.fault({ fault: 'no_pong' });
+ * ```
+ */
 export type FaultName = FaultCommand['fault'];

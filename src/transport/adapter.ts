@@ -14,7 +14,15 @@
  */
 import type { Data, HandshakeResponse } from '../core/types.js';
 
-/** What an adapter can do beyond the basics. */
+/**
+ * What an adapter can do beyond the basics.
+ *
+ * @example
+ * ```ts
+ * import { createWsAdapter } from 'wsmachine/node';
+ * createWsAdapter().capabilities; // { protocolPing: true, pause: true, headers: true, terminate: true }
+ * ```
+ */
 export interface AdapterCapabilities {
   /** Can send protocol pings and observe pongs (ws: yes; browsers: no). */
   readonly protocolPing: boolean;
@@ -26,7 +34,26 @@ export interface AdapterCapabilities {
   readonly terminate: boolean;
 }
 
-/** What to connect to, resolved for one attempt. */
+/**
+ * What to connect to, resolved for one attempt.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type SocketAdapter } from 'wsmachine';
+ * import { createWsAdapter } from 'wsmachine/node';
+ * const ws = createWsAdapter();
+ * // An adapter that logs every dial, then lets the ws adapter make it.
+ * const logging: SocketAdapter = {
+ *   name: 'logging-ws',
+ *   capabilities: ws.capabilities,
+ *   connect(request, listener) {
+ *     console.log('dial', request.url, request.protocols ?? [], `max ${request.maxPayloadBytes} B`);
+ *     return ws.connect(request, listener);
+ *   },
+ * };
+ * const client = createClient({ url: 'ws://127.0.0.1:8080', adapter: logging });
+ * ```
+ */
 export interface ConnectRequest {
   url: string;
   protocols?: string[] | undefined;
@@ -41,7 +68,24 @@ export interface ConnectRequest {
   unref?: boolean | undefined;
 }
 
-/** Information about an opened connection. */
+/**
+ * Information about an opened connection.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionListener, OpenInfo } from 'wsmachine';
+ * // Wraps the client's listener to log what each connection negotiated.
+ * const logOpen = (listener: ConnectionListener): ConnectionListener => ({
+ *   onOpen: (info: OpenInfo) => {
+ *     console.log('open', info.protocol || '(no subprotocol)', info.extensions, info.response?.status);
+ *     listener.onOpen(info);
+ *   },
+ *   onMessage: (data, binary) => listener.onMessage(data, binary),
+ *   onClose: (info) => listener.onClose(info),
+ *   onPong: (data) => listener.onPong?.(data),
+ * });
+ * ```
+ */
 export interface OpenInfo {
   /** The subprotocol the server picked ('' for none). */
   protocol: string;
@@ -51,7 +95,24 @@ export interface OpenInfo {
   response?: HandshakeResponse | undefined;
 }
 
-/** How a connection ended, as the adapter saw it. */
+/**
+ * How a connection ended, as the adapter saw it.
+ *
+ * @example
+ * ```ts
+ * import type { AdapterCloseInfo, ConnectionListener } from 'wsmachine';
+ * // Wraps the client's listener to log how each connection ended.
+ * const logClose = (listener: ConnectionListener): ConnectionListener => ({
+ *   onOpen: (info) => listener.onOpen(info),
+ *   onMessage: (data, binary) => listener.onMessage(data, binary),
+ *   onClose: (info: AdapterCloseInfo) => {
+ *     console.log('closed', info.code, info.reason, info.wasClean ? 'clean' : 'unclean', info.error);
+ *     listener.onClose(info);
+ *   },
+ *   onPong: (data) => listener.onPong?.(data),
+ * });
+ * ```
+ */
 export interface AdapterCloseInfo {
   code: number;
   reason: string;
@@ -60,7 +121,36 @@ export interface AdapterCloseInfo {
   error?: unknown;
 }
 
-/** Callbacks an adapter calls. Plain methods, not events: the receive path must stay cheap. */
+/**
+ * Callbacks an adapter calls. Plain methods, not events: the receive path must stay cheap.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ConnectionListener, type SocketAdapter } from 'wsmachine';
+ * import { createWsAdapter } from 'wsmachine/node';
+ * const ws = createWsAdapter();
+ * let received = 0;
+ * // An adapter that counts incoming messages before the client sees them.
+ * const counting: SocketAdapter = {
+ *   name: 'counting-ws',
+ *   capabilities: ws.capabilities,
+ *   connect(request, listener) {
+ *     const counted: ConnectionListener = {
+ *       onOpen: (info) => listener.onOpen(info),
+ *       onMessage: (data, binary) => {
+ *         received++;
+ *         listener.onMessage(data, binary);
+ *       },
+ *       onClose: (info) => listener.onClose(info),
+ *       onPong: (data) => listener.onPong?.(data),
+ *       onPing: (data) => listener.onPing?.(data),
+ *     };
+ *     return ws.connect(request, counted);
+ *   },
+ * };
+ * const client = createClient({ url: 'ws://127.0.0.1:8080', adapter: counting });
+ * ```
+ */
 export interface ConnectionListener {
   onOpen(info: OpenInfo): void;
   /** Text as `string`, binary as `Uint8Array`. */
@@ -73,7 +163,32 @@ export interface ConnectionListener {
   onPing?(data: Uint8Array): void;
 }
 
-/** One connection made by an adapter. */
+/**
+ * One connection made by an adapter.
+ *
+ * @example
+ * ```ts
+ * import type { Data, SocketConnection } from 'wsmachine';
+ * // Counts the bytes a connection writes and delegates the rest (an adapter without pings or pause).
+ * class CountingConnection implements SocketConnection {
+ *   bytesOut = 0;
+ *   constructor(private readonly inner: SocketConnection) {}
+ *   send(data: Data): void {
+ *     this.bytesOut += typeof data === 'string' ? new TextEncoder().encode(data).length : data.byteLength;
+ *     this.inner.send(data);
+ *   }
+ *   close(code: number, reason: string): void {
+ *     this.inner.close(code, reason);
+ *   }
+ *   terminate(): void {
+ *     this.inner.terminate();
+ *   }
+ *   get bufferedAmount(): number {
+ *     return this.inner.bufferedAmount;
+ *   }
+ * }
+ * ```
+ */
 export interface SocketConnection {
   /** Writes one message. Throws only when the socket is not open. */
   send(data: Data): void;

@@ -36,11 +36,22 @@ import type {
  * `rejectUnauthorized`, `servername`), `agent`, `perMessageDeflate`, `followRedirects`,
  * `maxRedirects`, `family`, `localAddress`, `origin`, ... Options the client owns (`headers`,
  * `maxPayload`, `handshakeTimeout`, `closeTimeout`) come from `createClient` and override these.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createClient, createWsAdapter, type WsClientOptions } from 'wsmachine/node';
+ * const tls: WsClientOptions = { ca: readFileSync('ca.pem'), rejectUnauthorized: true }; // a private CA
+ * const client = createClient({ url: 'wss://feed.internal:8443', adapter: createWsAdapter(tls) });
+ * ```
  */
 export type WsClientOptions = Omit<
   ClientOptions,
   'headers' | 'maxPayload' | 'handshakeTimeout' | 'closeTimeout'
->;
+> & {
+  /** TLS server name (SNI and certificate check), passed through to `https.request`. */
+  servername?: string;
+};
 
 const TLS_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',

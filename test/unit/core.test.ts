@@ -419,7 +419,11 @@ describe('errors', () => {
 
   it('InvalidOptionsError never prints credentials or query values of a URL', () => {
     const e = new InvalidOptionsError([
-      { option: 'url', value: 'https://user:pw@host.test/feed?token=SECRET123', expected: 'a ws:// or wss:// URL' },
+      {
+        option: 'url',
+        value: 'https://user:pw@host.test/feed?token=SECRET123',
+        expected: 'a ws:// or wss:// URL',
+      },
       { option: 'url', value: new URL('http://host.test/?key=SECRET456'), expected: 'a ws:// or wss:// URL' },
     ]);
     expect(e.message).not.toMatch(/SECRET|user:pw/);

@@ -70,7 +70,19 @@ const liveMachine = connectionMachine.provide({
   actors: { socket: socketActor, openHook: openHookActor, closeHook: closeHookActor },
 });
 
-/** The running actor's type, for embedding (`waitFor`, `useSelector`). */
+/**
+ * The running actor's type, for embedding (`waitFor`, `useSelector`).
+ *
+ * @example
+ * ```ts
+ * import { waitFor } from 'xstate';
+ * import { type ClientActor, createClient } from 'wsmachine';
+ * // Resolves when the client is reconnecting (e.g. to show a banner).
+ * const whenReconnecting = (actor: ClientActor) => waitFor(actor, (s) => s.matches('reconnecting'));
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * void whenReconnecting(client.actor).then(() => console.log('connection lost, retrying'));
+ * ```
+ */
 export type ClientActor = Actor<typeof liveMachine>;
 type Snapshot = SnapshotFrom<typeof liveMachine>;
 
@@ -105,7 +117,13 @@ function isData(value: unknown): value is Data {
 /** The per-session handle given to hooks. */
 class SessionHandle implements Session {
   readonly id: number;
-  private readonly abort = new AbortController();
+  /**
+   * Made on first use of `signal` (most sessions never ask for it; an AbortController with its
+   * signal costs ~0.5 KiB per client), already aborted when the session is ending by then.
+   */
+  private abort: AbortController | undefined;
+  /** The abort reason, from the moment the session started ending. */
+  private endReason: ConnectionClosedError | undefined;
   private readonly client: WsClient;
   /** The connection, once the handshake completed. */
   conn: SocketConnection | undefined;
@@ -122,12 +140,18 @@ class SessionHandle implements Session {
   }
 
   get signal(): AbortSignal {
+    if (this.abort === undefined) {
+      this.abort = new AbortController();
+      if (this.endReason !== undefined) this.abort.abort(this.endReason);
+    }
     return this.abort.signal;
   }
 
   markEnding(): void {
     this.ending = true;
-    if (!this.abort.signal.aborted) this.abort.abort(new ConnectionClosedError('The session is ending'));
+    if (this.endReason !== undefined) return;
+    this.endReason = new ConnectionClosedError('The session is ending');
+    this.abort?.abort(this.endReason);
   }
 
   send(data: Data): SendResult {
@@ -157,6 +181,21 @@ class SessionHandle implements Session {
 
 /**
  * A WebSocket client whose lifecycle is an XState v5 statechart. Create it with {@link createClient}.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * const client = createClient({
+ *   url: 'wss://example.test/feed',
+ *   requests: { key: { request: (_data, id) => id, response: (m) => m.json<{ id?: number }>().id } },
+ * });
+ * client.on('state', ({ from, to }) => console.log(from, '->', to));
+ * await client.start();                                                  // resolves once open
+ * client.send(JSON.stringify({ op: 'subscribe', topic: 'prices' }));    // 'sent'
+ * const reply = await client.request(JSON.stringify({ id: 1, op: 'snapshot' }), { params: 1 });
+ * console.log(reply.json(), client.stats().messagesIn);
+ * await client.stop();                                                   // always settles
+ * ```
  */
 export class WsClient implements SessionRuntime {
   /** The running XState actor: `waitFor(client.actor, ...)`, `subscribe`, inspection. */
@@ -194,7 +233,8 @@ export class WsClient implements SessionRuntime {
   private readonly hooks: ClientOptions['hooks'] & {};
   private readonly prepare: ((m: Message) => unknown) | undefined;
   private readonly isPong: ((m: Message) => boolean) | undefined;
-  private reportedWithoutListener = new WeakSet<object>();
+  /** Errors already reported on console.error (made on the first such report). */
+  private reportedWithoutListener: WeakSet<object> | undefined;
   private readonly unref: boolean;
   private readonly environment: EnvironmentSignals | undefined;
   private detachEnvironment: (() => void) | undefined;
@@ -478,6 +518,14 @@ export class WsClient implements SessionRuntime {
   /**
    * Sends a request and resolves with its response. Registered before the write, so a reply in the
    * same tick is matched.
+   *
+   * @throws {RequestTimeoutError} (as a rejection) when no response came within `timeoutMs`.
+   * @throws {RequestAbortedError} (as a rejection) when `signal` aborted or `cancel()` removed it.
+   * @throws {ConnectionClosedError} (as a rejection) when the connection dropped first
+   *   (`requests.onDisconnect: 'reject'`); {@link ClientStoppedError} when the client stopped.
+   * @throws {InvalidStateError} (as a rejection) when neither `requests.key` nor `requests.match` is set.
+   * @throws {DuplicateKeyError} (as a rejection) when a pending request already has this key.
+   * @throws {NotOpenError} or {@link SendBufferFullError} (as a rejection) as `send()` would throw them.
    */
   request(data: Data, options: RequestOptions = {}): Promise<Message> {
     return this.requestOn(undefined, data, options);
@@ -795,7 +843,8 @@ export class WsClient implements SessionRuntime {
     const session = new SessionHandle(sessionId, this);
     this.current = session;
     if (input.restarting) this.counters.reconnects++;
-    const abort = new AbortController();
+    // Only a url or headers function sees the attempt's signal: made for that path alone.
+    let abort: AbortController | undefined;
     let conn: SocketConnection | undefined;
     let disposed = false;
     const fail = (error: unknown) => {
@@ -803,7 +852,6 @@ export class WsClient implements SessionRuntime {
       const e = asWsmError(error);
       sendBack({ type: 'socket.closed', sessionId, code: 1006, reason: '', wasClean: false, error: e });
     };
-    const attempt: AttemptInfo = { attempt: input.attempt, signal: abort.signal, lastClose: this.lastClose };
     const dial = (url: string, headers: Record<string, string> | undefined, inStep: boolean) => {
       if (disposed) return;
       const bad = checkUrl(url);
@@ -869,6 +917,12 @@ export class WsClient implements SessionRuntime {
       // The common case stays synchronous: no promise per dial.
       dial(staticUrl, resolveHeaders as Record<string, string> | undefined, true);
     } else {
+      abort = new AbortController();
+      const attempt: AttemptInfo = {
+        attempt: input.attempt,
+        signal: abort.signal,
+        lastClose: this.lastClose,
+      };
       void (async () => {
         let url: string;
         let headers: Record<string, string> | undefined;
@@ -913,7 +967,7 @@ export class WsClient implements SessionRuntime {
       },
       dispose: () => {
         disposed = true;
-        abort.abort(new ClientStoppedError('The attempt was abandoned'));
+        abort?.abort(new ClientStoppedError('The attempt was abandoned'));
         session.markEnding();
         try {
           conn?.terminate();
@@ -1247,7 +1301,14 @@ export class WsClient implements SessionRuntime {
         ]);
       }
       let key = options.key;
-      if (key === undefined && rq.key !== undefined) key = rq.key.request(data, options.params);
+      if (key === undefined && rq.key !== undefined) {
+        try {
+          key = rq.key.request(data, options.params);
+        } catch (error) {
+          // User code: a typed error naming it, like every other hook (the request was not sent).
+          throw new HookError('requests.key.request', error);
+        }
+      }
       if (key !== undefined && this.correlator.hasKey(key)) throw new DuplicateKeyError(key);
       const callback = options.callback;
       const sessionForCallback = session;
@@ -1425,7 +1486,9 @@ export class WsClient implements SessionRuntime {
       }
     }
     if (this.emitter.has('error')) this.emitter.emit('error', error);
-    else if (onError === undefined && !this.reportedWithoutListener.has(error)) {
+    else if (onError === undefined) {
+      this.reportedWithoutListener ??= new WeakSet();
+      if (this.reportedWithoutListener.has(error)) return;
       this.reportedWithoutListener.add(error);
       console.error(`wsmachine: ${error.code}: ${error.message} (add client.on('error') to handle this)`);
     }
@@ -1442,7 +1505,20 @@ type HookSpans = ReadonlyArray<readonly [Instrumentation, unknown]> | undefined;
 const PENDING_ENTRY: unique symbol = Symbol('wsmachine.pendingEntry');
 type RequestPromise = Promise<Message> & { [PENDING_ENTRY]?: PendingEntry };
 
-/** How a settled request ended, for instrumentation. */
+/**
+ * How a settled request ended, for instrumentation: `timeout` ({@link RequestTimeoutError}),
+ * `aborted` ({@link RequestAbortedError}), `closed` (the connection or session ended first), `stopped`
+ * (the client stopped), `error` (anything else).
+ *
+ * @example
+ * ```ts
+ * import type { RequestOutcome } from 'wsmachine';
+ * // Which outcomes a caller may retry: the server may never have seen the request.
+ * const retryable: Record<RequestOutcome, boolean> = {
+ *   ok: false, timeout: true, aborted: false, closed: true, stopped: false, error: false,
+ * };
+ * ```
+ */
 export type RequestOutcome = 'ok' | 'timeout' | 'aborted' | 'closed' | 'stopped' | 'error';
 
 /**

@@ -1,11 +1,15 @@
 /**
- * Echo server for the request/response bench, run in its own process (forked by bench/pipelined.ts).
+ * Echo server for the request/response bench, run in its own process.
  *
  *   node --import tsx bench/servers/echo-server.ts plain|batching
  *
  * - `plain`: every message is sent back at once with `ws.send` (one write per reply).
  * - `batching`: messages read in one event-loop turn are collected and sent back on `setImmediate`,
  *   still one frame per reply, but with the TCP socket corked so the replies leave in one write.
+ *
+ * A text message that starts with `{"jsonrpc"` (the rpc-websockets peer) is answered as JSON-RPC 2.0,
+ * `{"jsonrpc":"2.0","id":ID,"result":PARAMS}`, since rpc-websockets rejects an echoed request; every
+ * other message is echoed byte for byte.
  *
  * Listens on 127.0.0.1, port 0; reports `{ port }` to the parent over IPC and exits when the parent
  * disconnects.
@@ -16,12 +20,28 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 const mode = process.argv[2] === 'batching' ? 'batching' : 'plain';
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 
+/** `{"jsonrpc"` as bytes, to recognise JSON-RPC requests without decoding every message. */
+const JSONRPC = Buffer.from('{"jsonrpc"');
+
+function reply(data: Buffer, isBinary: boolean): Buffer | string {
+  if (
+    isBinary ||
+    data.length < JSONRPC.length ||
+    data.compare(JSONRPC, 0, JSONRPC.length, 0, JSONRPC.length) !== 0
+  )
+    return data;
+  const req = JSON.parse(data.toString()) as { id: unknown; params: unknown };
+  return JSON.stringify({ jsonrpc: '2.0', id: req.id, result: req.params });
+}
+
 function plain(ws: WebSocket): void {
-  ws.on('message', (data: RawData, isBinary: boolean) => ws.send(data as Buffer, { binary: isBinary }));
+  ws.on('message', (data: RawData, isBinary: boolean) =>
+    ws.send(reply(data as Buffer, isBinary), { binary: isBinary }),
+  );
 }
 
 function batching(ws: WebSocket): void {
-  const batch: Array<{ data: Buffer; binary: boolean }> = [];
+  const batch: Array<{ data: Buffer | string; binary: boolean }> = [];
   let scheduled = false;
   // ws's underlying net.Socket (not in its public types).
   const socket = (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
@@ -37,7 +57,7 @@ function batching(ws: WebSocket): void {
     socket.uncork();
   };
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    batch.push({ data: data as Buffer, binary: isBinary });
+    batch.push({ data: reply(data as Buffer, isBinary), binary: isBinary });
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -57,7 +77,4 @@ wss.on('listening', () => {
   else console.log(`echo server (${mode}) on ws://127.0.0.1:${port}`);
 });
 
-process.on('disconnect', () => {
-  for (const ws of wss.clients) ws.terminate();
-  wss.close(() => process.exit(0));
-});
+process.on('disconnect', () => process.exit(0));

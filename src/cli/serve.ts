@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { type DemoServer, startDemoServer } from '../server.js';
 import { intFlag, usage } from './args.js';
 import { formatClose, formatData } from './format.js';
-import { type Io, Screen, colorsFor } from './terminal.js';
+import { type Io, Screen, colorsFor, untilStopped } from './terminal.js';
 
 export const SERVE_HELP = `Usage: wsmachine serve [options]
 
@@ -80,17 +80,7 @@ export async function serve(argv: string[], io: Io, signal?: AbortSignal): Promi
   if (values.verbose)
     server.on('message', (e) => screen.print(`${c.dim('<')} #${e.id} ${formatData(e.data, e.binary)}`));
 
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    signal?.addEventListener('abort', done);
-  });
+  await untilStopped(signal);
   const open = server.stats().open;
   screen.print(`shutting down: closing ${open} connection(s) with 1001`);
   await server.close();

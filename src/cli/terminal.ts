@@ -121,3 +121,27 @@ export interface Printer {
   status(text: string | undefined): void;
   close(): void;
 }
+
+/**
+ * Resolves on Ctrl-C (SIGINT), SIGTERM or when `signal` aborts, whichever comes first, and removes
+ * its listeners: the foreground commands (`serve`, `inspect`) wait on it before shutting down.
+ *
+ * @example
+ * ```ts
+ * await untilStopped();
+ * await server.close();
+ * ```
+ */
+export function untilStopped(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    signal?.addEventListener('abort', done);
+  });
+}

@@ -5,15 +5,9 @@
  * SimulatedClock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Actor,
-  type AnyEventObject,
-  SimulatedClock,
-  createActor,
-  fromCallback,
-  fromPromise,
-} from 'xstate';
+import { type Actor, type AnyEventObject, createActor, fromCallback, fromPromise } from 'xstate';
 import { type CloseHookOutput, connectionMachine } from '../../machines/connection.machine.js';
+import { TestClock } from '../helpers/test-clock.js';
 import type {
   ConnectionEmitted,
   ConnectionEvent,
@@ -86,46 +80,6 @@ const testMachine = connectionMachine.provide({
     }),
   },
 });
-
-/**
- * SimulatedClock that also knows when its timers are due, so `advance()` can step from one due
- * timer to the next (a plain `increment(ms)` would not fire a timer that another timer armed
- * during the same jump), and `pending` tells whether anything is still scheduled.
- */
-class TestClock extends SimulatedClock {
-  private readonly dueAt = new Map<number, number>();
-
-  override setTimeout(fn: (...args: any[]) => void, ms: number): number {
-    const id: number = super.setTimeout(() => {
-      this.dueAt.delete(id);
-      fn();
-    }, ms);
-    this.dueAt.set(id, this.now() + ms);
-    return id;
-  }
-
-  override clearTimeout(id: number): void {
-    this.dueAt.delete(id);
-    super.clearTimeout(id);
-  }
-
-  /** Number of timers scheduled and not yet fired or cleared. */
-  get pending(): number {
-    return this.dueAt.size;
-  }
-
-  /** Moves time forward by `ms`, firing every timer in due order (including ones armed on the way). */
-  advance(ms: number): void {
-    const target = this.now() + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const at of this.dueAt.values()) if (at < next) next = at;
-      if (next > target) break;
-      this.set(Math.max(next, this.now()));
-    }
-    if (this.now() < target) this.set(target);
-  }
-}
 
 type ConfigOverrides = Partial<Omit<MachineConfig, 'reconnect' | 'heartbeat'>> & {
   reconnect?: Partial<MachineConfig['reconnect']>;

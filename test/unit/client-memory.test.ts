@@ -4,46 +4,12 @@
  * when a test advances it, and everything else is awaited as an event or a promise.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
 import { HookError, type WsmError, isErrorCode } from '../../src/core/errors.js';
 import type { Clock } from '../../src/core/types.js';
 import { createClient } from '../../src/node.js';
 import { type MemoryAdapter, type MemoryAdapterOptions, createMemoryAdapter } from '../../src/testing.js';
 import type { ClientEvents, ClientOptions } from '../../src/types.js';
-
-/** SimulatedClock that can step from one due timer to the next and tell what is still pending. */
-class TestClock extends SimulatedClock {
-  private readonly dueAt = new Map<number, number>();
-
-  override setTimeout(fn: (...args: any[]) => void, ms: number): number {
-    const id: number = super.setTimeout(() => {
-      this.dueAt.delete(id);
-      fn();
-    }, ms);
-    this.dueAt.set(id, this.now() + ms);
-    return id;
-  }
-
-  override clearTimeout(id: number): void {
-    this.dueAt.delete(id);
-    super.clearTimeout(id);
-  }
-
-  get pending(): number {
-    return this.dueAt.size;
-  }
-
-  advance(ms: number): void {
-    const target = this.now() + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const at of this.dueAt.values()) if (at < next) next = at;
-      if (next > target) break;
-      this.set(Math.max(next, this.now()));
-    }
-    if (this.now() < target) this.set(target);
-  }
-}
+import { TestClock } from '../helpers/test-clock.js';
 
 type Client = ReturnType<typeof createClient>;
 

@@ -7,41 +7,11 @@
  * offline" is proven by moving the clock far past the backoff delay, not by waiting.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
 import type { Clock } from '../../src/core/types.js';
 import { createClient } from '../../src/node.js';
 import { type MemoryAdapter, createMemoryAdapter } from '../../src/testing.js';
 import type { ClientOptions } from '../../src/types.js';
-
-/** SimulatedClock that fires every timer due by `now + ms`, in due order. */
-class TestClock extends SimulatedClock {
-  private readonly dueAt = new Map<number, number>();
-
-  override setTimeout(fn: (...args: any[]) => void, ms: number): number {
-    const id: number = super.setTimeout(() => {
-      this.dueAt.delete(id);
-      fn();
-    }, ms);
-    this.dueAt.set(id, this.now() + ms);
-    return id;
-  }
-
-  override clearTimeout(id: number): void {
-    this.dueAt.delete(id);
-    super.clearTimeout(id);
-  }
-
-  advance(ms: number): void {
-    const target = this.now() + ms;
-    for (let guard = 0; guard < 10_000; guard++) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const at of this.dueAt.values()) if (at < next) next = at;
-      if (next > target) break;
-      this.set(Math.max(next, this.now()));
-    }
-    if (this.now() < target) this.set(target);
-  }
-}
+import { TestClock } from '../helpers/test-clock.js';
 
 /** An EventTarget that counts its listeners (to check they are attached only while started). */
 class FakeTarget extends EventTarget {

@@ -93,7 +93,7 @@ export function guardName(guard: unknown): string | undefined {
   return 'guard';
 }
 
-const FAILURE = /closed|error|Timeout|missed|offline|heartbeat\.missed/i;
+const FAILURE = /closed|error|Timeout|timedOut|missed|offline/i;
 const HAPPY = new Set(['client.start', 'socket.opened', 'done:openHook', 'after:reconnectDelay']);
 
 function describeTrigger(eventType: string, delay: unknown): { kind: EdgeKind; trigger: string } {

@@ -24,6 +24,7 @@ import {
 import { backoffDelay } from '../src/core/backoff.js';
 import { type CloseClass, classifyClose } from '../src/core/close-codes.js';
 import { HeartbeatTimeoutError, OpenTimeoutError, isWsmError } from '../src/core/errors.js';
+import { MAX_TIMER_MS } from '../src/core/options.js';
 import type { CloseInfo } from '../src/core/types.js';
 import type {
   ConnectionContext,
@@ -354,7 +355,11 @@ export const connectionMachine = setup({
       let floor = Math.min(close?.retryAfterMs ?? 0, Math.max(policy.maxDelayMs * 10, 300_000));
       // 1013 Try Again Later: the server asked for a longer pause than a network blip needs.
       if (close?.code === 1013 && floor === 0) floor = Math.min(policy.maxDelayMs, policy.baseDelayMs * 5);
-      return { attempt, retryDelayMs: backoffDelay(policy, attempt, policy.random, floor) };
+      // Never above what a timer can wait: a longer setTimeout fires after 1 ms.
+      return {
+        attempt,
+        retryDelayMs: Math.min(MAX_TIMER_MS, backoffDelay(policy, attempt, policy.random, floor)),
+      };
     }),
     announceReconnect: emit(({ context }) => ({
       type: 'reconnect.scheduled' as const,

@@ -451,6 +451,13 @@ export class WsClient implements SessionRuntime {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.draining) {
+      // Called from a listener while a step's events are still being handled: run after them, and
+      // after any start() deferred before it, so the calls take effect in the order they were made.
+      return new Promise<void>((resolve, reject) =>
+        this.deferred.push(() => this.stop(options).then(resolve, reject)),
+      );
+    }
     const state = this.state;
     if (state === 'idle' || state === 'stopped') {
       const reason = new ClientStoppedError();
@@ -466,7 +473,10 @@ export class WsClient implements SessionRuntime {
       // A guard of last resort outside the machine: whatever a hook or the peer does, stop settles.
       // Armed before the stop is sent: from `connecting` or `reconnecting` the machine reaches
       // `stopped` inside actor.send(), and the waiters (with this timer's clear) run right there.
-      const limit = (options.timeoutMs ?? this.options.stopTimeoutMs) + this.options.closeTimeoutMs + 100;
+      const limit = Math.min(
+        MAX_TIMER_MS,
+        (options.timeoutMs ?? this.options.stopTimeoutMs) + this.options.closeTimeoutMs + 100,
+      );
       const timer = this.clock.setTimeout(() => {
         if (this.stopWaiters.includes(resolve)) {
           this.reportError(
@@ -638,7 +648,13 @@ export class WsClient implements SessionRuntime {
    * a `state` -> `open` listener (which runs before the flush) must not overtake the queue.
    */
   private lastStateIsOpen(): boolean {
-    return this.lastState === 'open' && this.current !== undefined && this.flushedSession === this.current.id;
+    const cur = this.current;
+    // Without a send buffer there is nothing a direct write could overtake.
+    return (
+      this.lastState === 'open' &&
+      cur !== undefined &&
+      (this.queue === undefined || this.flushedSession === cur.id)
+    );
   }
 
   /** The session whose send queue was flushed (direct writes are in order from then on). */
@@ -670,13 +686,23 @@ export class WsClient implements SessionRuntime {
       this.draining = false;
     }
     // Calls made from listeners while the events of a step were still being handled (e.g. start()
-    // from a `state` -> `stopped` listener) run once the client's bookkeeping caught up.
-    const deferred = this.deferred;
-    if (deferred.length > 0) {
-      this.deferred = [];
-      for (const call of deferred) call();
+    // then stop() from a `state` -> `stopped` listener) run once the client's bookkeeping caught up
+    // and the actor finished its step: in a microtask, in the order they were made. Run inside the
+    // step, start()'s event would only be queued and a following stop() would see the old state.
+    if (this.deferred.length > 0 && !this.deferredScheduled) {
+      this.deferredScheduled = true;
+      queueMicrotask(this.runDeferred);
     }
   }
+
+  private deferredScheduled = false;
+
+  private readonly runDeferred = (): void => {
+    this.deferredScheduled = false;
+    const calls = this.deferred;
+    this.deferred = [];
+    for (const call of calls) call();
+  };
 
   private deferred: Array<() => void> = [];
 
@@ -1397,7 +1423,9 @@ export class WsClient implements SessionRuntime {
 
   private traceRequest(entry: PendingEntry, promise: Promise<Message>, sessionId: number | undefined): void {
     const list = this.instruments ?? [];
-    const tokens = list.map((i) => i.requestStarted?.({ id: entry.id, key: entry.key, sessionId }));
+    const tokens = list.map((i) =>
+      this.guarded(() => i.requestStarted?.({ id: entry.id, key: entry.key, sessionId })),
+    );
     // A throwing instrumentation is reported, never left as an unhandled rejection of this chain.
     const settle = (outcome: RequestOutcome, error: unknown) => {
       for (let n = 0; n < list.length; n++) {
@@ -1419,7 +1447,17 @@ export class WsClient implements SessionRuntime {
    * or detached while the hook runs must not receive another's token.
    */
   private startHookSpans(hook: 'onOpen' | 'onClose', sessionId: number): HookSpans {
-    return this.instruments?.map((i) => [i, i.hookStarted?.(hook, sessionId)] as const);
+    return this.instruments?.map((i) => [i, this.guarded(() => i.hookStarted?.(hook, sessionId))] as const);
+  }
+
+  /** Runs instrumentation code: a throw is reported and yields undefined, never breaking the client. */
+  private guarded<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      this.reportError(new HookError('instrumentation', error));
+      return undefined;
+    }
   }
 
   private endHookSpans(spans: HookSpans, error: unknown): void {

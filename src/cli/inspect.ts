@@ -44,9 +44,14 @@ export async function inspect(argv: string[], io: Io, signal?: AbortSignal): Pro
     return 0;
   }
   const c = colorsFor(io.stdout, io.env);
-  const inspector = await createInspector({ port: intFlag('port', values.port, 0, 65_535) ?? 0 });
-  let server: DemoServer | undefined;
+  const port = intFlag('port', values.port, 0, 65_535) ?? 0;
   let url = positionals[0];
+  if (url !== undefined) {
+    // Validate before anything listens: a bad URL must not leave servers keeping the process alive.
+    createClient({ url, reconnect: false, heartbeat: false });
+  }
+  const inspector = await createInspector({ port });
+  let server: DemoServer | undefined;
   if (url === undefined) {
     server = await startDemoServer({ port: 0 });
     url = server.url;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isWsmError } from '../node.js';
 import { UsageError } from './args.js';
 import { CONNECT_HELP, connect } from './connect.js';
 import { DEMO_HELP, demo } from './demo.js';
@@ -92,9 +93,13 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       io.stderr.write(`wsmachine: ${error.message}\n\n${HELPS[command ?? ''] ?? HELP}`);
       return 2;
     }
-    io.stderr.write(
-      `wsmachine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    // wsmachine's own errors say what to do; a stack trace only helps for the unexpected ones.
+    const text = isWsmError(error)
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+    io.stderr.write(`wsmachine: ${text}\n`);
     return 1;
   }
 }

@@ -275,18 +275,20 @@ export class Dispatcher {
       this.host.reportError(new HookError('onMessage', error, message.sessionId));
     }
     if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
-      // Pre-bound callbacks: no closure per message on the receive path.
-      (result as Promise<void>).then(this.done, this.failed);
+      // Only an async handler gets a closure (its promise is an allocation already): a rejection is
+      // reported with the session the message came from, even if a newer session is live by then.
+      const sessionId = message.sessionId;
+      (result as Promise<void>).then(this.done, (error: unknown) => this.failed(error, sessionId));
       return;
     }
     this.inFlight--;
   }
 
-  /** An async handler rejected: report it (with the live session's id) and free its slot. */
-  private readonly failed = (error: unknown): void => {
-    this.host.reportError(new HookError('onMessage', error, this.host.current()?.id));
+  /** An async handler rejected: report it with its message's session id and free its slot. */
+  private failed(error: unknown, sessionId: number): void {
+    this.host.reportError(new HookError('onMessage', error, sessionId));
     this.done();
-  };
+  }
 
   private readonly done = (): void => {
     this.inFlight--;

@@ -129,12 +129,22 @@ export class MeterInstruments {
     this.entries.add(entry);
     return () => {
       if (!this.entries.delete(entry)) return;
-      let retired = this.retired.get(entry.key);
-      if (retired === undefined) {
-        retired = { attributes: entry.attributes, totals: zero() };
-        this.retired.set(entry.key, retired);
+      let stillLive = false;
+      for (const e of this.entries) if (e.key === entry.key) stillLive = true;
+      if (!stillLive) {
+        // The last client of this series left: the series ends, so short-lived clients with their
+        // own attributes do not accumulate forever (memory, and the SDK's cardinality limit).
+        this.retired.delete(entry.key);
+      } else {
+        // Others still report under the same attributes: carry this client's counts, so the
+        // series' counters never go back.
+        let retired = this.retired.get(entry.key);
+        if (retired === undefined) {
+          retired = { attributes: entry.attributes, totals: zero() };
+          this.retired.set(entry.key, retired);
+        }
+        add(retired.totals, totalsOf(entry.stats()), entry.baseline);
       }
-      add(retired.totals, totalsOf(entry.stats()), entry.baseline);
       if (this.entries.size === 0) this.meter.removeBatchObservableCallback(this.callback, this.observables);
     };
   }

@@ -754,6 +754,29 @@ describe('otel: metrics', () => {
     metrics = await otel.metrics();
     expect(Object.fromEntries(received())).toEqual({ shared: 3, c: 1 });
   });
+
+  it('the series of an attribute set ends when its last client detaches: short-lived clients do not pile up', async () => {
+    const otel = rig();
+    const server = await startWsServer({ echo: true });
+    const live = newClient({ url: server.url, heartbeat: false });
+    instrument(live, { meterProvider: otel.meterProvider, attributes: { 'app.client': 'live' } });
+    await live.start();
+    for (let i = 0; i < 20; i++) {
+      const shortLived = newClient({ url: server.url, heartbeat: false });
+      const detach = instrument(shortLived, {
+        meterProvider: otel.meterProvider,
+        attributes: { 'app.client': `c${i}` },
+      });
+      detach();
+    }
+    const metrics = await otel.metrics();
+    const clients = new Set(
+      (metrics.get(Metrics.messages.name)!.dataPoints as DataPoint<number>[]).map(
+        (p) => p.attributes['app.client'],
+      ),
+    );
+    expect([...clients]).toEqual(['live']);
+  });
 });
 
 describe('otel: detach', () => {

@@ -178,6 +178,120 @@ describe('calls from listeners in the middle of a step', () => {
   });
 });
 
+describe('second review: ordering, overflow and stale ids', () => {
+  it('start() then stop() from a state -> stopped listener take effect in that order: the client ends stopped', async () => {
+    const server = createMemoryAdapter({ autoOpen: false });
+    const client = createClient({ url: 'ws://test.invalid', adapter: server, heartbeat: false });
+    stops.push(() => client.stop());
+    client.on('error', () => {});
+    let again: Promise<unknown> | undefined;
+    let innerStop: Promise<void> | undefined;
+    client.on('state', ({ to }) => {
+      if (to === 'stopped' && again === undefined) {
+        again = client.start().catch((e: unknown) => e);
+        innerStop = client.stop();
+      }
+    });
+    const first = client.start();
+    await settle();
+    server.last!.refuse();
+    await expect(first).rejects.toMatchObject({ code: 'WSM_ERR_START' });
+    await settle();
+    await innerStop;
+    // stop() came last, so when it resolves the client is stopped (not connecting, waiting for the
+    // open timeout), and the start() made before it was aborted by it.
+    expect(client.state).toBe('stopped');
+    await expect(again).resolves.toMatchObject({ code: 'WSM_ERR_START' });
+    for (const conn of server.connections) expect(conn.status).toBe('closed');
+  });
+
+  it('stop({ timeoutMs: 2^31-1 }) still waits for the close instead of overflowing its backstop timer', async () => {
+    const server = createMemoryAdapter({ autoCloseReply: false });
+    const client = createClient({
+      url: 'ws://test.invalid',
+      adapter: server,
+      heartbeat: false,
+      closeTimeoutMs: 30,
+    });
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.message));
+    await client.start();
+    await client.stop({ timeoutMs: 2_147_483_647 });
+    expect(client.state).toBe('stopped');
+    expect(errors.filter((m) => /deadline/.test(m))).toEqual([]);
+  });
+
+  it('a reconnect delay never exceeds what a timer can wait, whatever Retry-After and maxDelayMs say', async () => {
+    const server = createMemoryAdapter({ autoOpen: false });
+    const client = createClient({
+      url: () => 'ws://test.invalid',
+      adapter: server,
+      heartbeat: false,
+      reconnect: { retryOnStart: true, maxDelayMs: 2_147_483_647, baseDelayMs: 1_000 },
+    });
+    client.on('error', () => {});
+    const delays: number[] = [];
+    client.on('reconnecting', (e) => delays.push(e.delayMs));
+    const started = client.start().catch(() => {});
+    await settle();
+    server.last!.reject(503, 30 * 24 * 3_600_000);
+    await settle();
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeLessThanOrEqual(2_147_483_647);
+    expect(delays[0]).toBeGreaterThanOrEqual(1_000);
+    await client.stop();
+    await started;
+  });
+
+  it('with sendBuffer: false a send from a state -> open listener goes out (nothing to overtake)', async () => {
+    const server = createMemoryAdapter();
+    const client = createClient({
+      url: 'ws://test.invalid',
+      adapter: server,
+      heartbeat: false,
+      sendBuffer: false,
+    });
+    stops.push(() => client.stop());
+    let result: string | undefined;
+    client.on('state', ({ to }) => {
+      if (to === 'open') result = client.send('hello');
+    });
+    await client.start();
+    expect(result).toBe('sent');
+    expect(server.last!.sent).toEqual(['hello']);
+  });
+
+  it('an async handler of an old session that rejects is reported with its own session id', async () => {
+    const server = createMemoryAdapter();
+    let rejectOld!: (e: Error) => void;
+    const client = createClient({
+      url: 'ws://test.invalid',
+      adapter: server,
+      heartbeat: false,
+      reconnect: { baseDelayMs: 0 },
+      hooks: {
+        onMessage: () =>
+          new Promise<void>((_resolve, reject) => {
+            rejectOld = reject;
+          }),
+      },
+    });
+    stops.push(() => client.stop());
+    const reported: Array<number | undefined> = [];
+    client.on('error', (e) => reported.push((e as { sessionId?: number }).sessionId));
+    await client.start();
+    server.last!.deliver('work');
+    await settle();
+    const reopened = new Promise((resolve) => client.once('open', resolve));
+    server.last!.drop();
+    await reopened;
+    expect(client.sessionId).toBe(2);
+    rejectOld(new Error('late failure'));
+    await settle();
+    expect(reported).toEqual([1]);
+  });
+});
+
 describe('heartbeat and backpressure', () => {
   it('a long backpressure pause does not make the heartbeat kill a healthy session', async () => {
     const server = createMemoryAdapter();

@@ -130,6 +130,47 @@ function fakeEnvironment() {
   return { window, document };
 }
 
+/** What a replay holds to act as the app: its client, the session onOpen gave it, the exit() onRestartError gave it. */
+export interface AppHandles {
+  client: WsClient;
+  handle: Session | undefined;
+  storedExit: (() => void) | undefined;
+}
+
+/**
+ * Performs a model event that is a command of the app (start, stop, restart, exit) on the real client,
+ * the same way for every replay (in-memory and loopback). Returns false for any other event.
+ */
+export function performClientCommand(app: AppHandles, event: ModelEvent, before: ModelState): boolean {
+  switch (event.type) {
+    case 'client.start':
+      app.client.start().catch(() => {});
+      return true;
+    case 'client.stop':
+      void app.client.stop(event.timeoutMs === undefined ? {} : { timeoutMs: event.timeoutMs });
+      return true;
+    case 'client.restart':
+      app.client.restart();
+      return true;
+    case 'client.exit':
+      // The app exits through the session it holds, or the exit() onRestartError gave it.
+      if (
+        app.handle !== undefined &&
+        app.handle.id === app.client.sessionId &&
+        before.m.context.socketWasOpen
+      ) {
+        app.handle.exit();
+      } else if (app.storedExit !== undefined) {
+        app.storedExit();
+      } else {
+        throw new Error('the path exits, and the app holds no way to');
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** One real client on the in-memory adapter, driven by model events. */
 export class MemoryReplay {
   readonly sim = new SimulatedClock();
@@ -239,30 +280,17 @@ export class MemoryReplay {
       await settle();
       return;
     }
+    if (
+      performClientCommand(
+        { client: this.client, handle: this.handle, storedExit: this.storedExit },
+        event,
+        before,
+      )
+    ) {
+      await settle();
+      return;
+    }
     switch (event.type) {
-      case 'client.start':
-        this.client.start().catch(() => {});
-        break;
-      case 'client.stop':
-        void this.client.stop(event.timeoutMs === undefined ? {} : { timeoutMs: event.timeoutMs });
-        break;
-      case 'client.restart':
-        this.client.restart();
-        break;
-      case 'client.exit':
-        // The app exits through the session it holds, or the exit() onRestartError gave it.
-        if (
-          this.handle !== undefined &&
-          this.handle.id === this.client.sessionId &&
-          before.m.context.socketWasOpen
-        ) {
-          this.handle.exit();
-        } else if (this.storedExit !== undefined) {
-          this.storedExit();
-        } else {
-          throw new Error('the path exits, and the app holds no way to');
-        }
-        break;
       case 'fault.dialThrows':
         this.dialThrows = true;
         break;

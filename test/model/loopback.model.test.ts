@@ -16,7 +16,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { stateOf } from '../../src/client.js';
 import { type Session, type WsClient, createClient } from '../../src/node.js';
 import type { ClientOptions } from '../../src/types.js';
-import { gate, modelConfigOf } from './harness.js';
+import { gate, modelConfigOf, performClientCommand } from './harness.js';
 import {
   type ModelEvent,
   type ModelState,
@@ -263,25 +263,16 @@ class LoopbackReplay {
 
   async perform(event: ModelEvent, before: ModelState): Promise<void> {
     if (event.advanceMs !== undefined) return; // real time: the timer fires by itself
+    if (
+      performClientCommand(
+        { client: this.client, handle: this.handle, storedExit: this.storedExit },
+        event,
+        before,
+      )
+    ) {
+      return;
+    }
     switch (event.type) {
-      case 'client.start':
-        this.client.start().catch(() => {});
-        return;
-      case 'client.stop':
-        void this.client.stop(event.timeoutMs === undefined ? {} : { timeoutMs: event.timeoutMs });
-        return;
-      case 'client.restart':
-        this.client.restart();
-        return;
-      case 'client.exit':
-        if (
-          this.handle !== undefined &&
-          this.handle.id === this.client.sessionId &&
-          before.m.context.socketWasOpen
-        )
-          this.handle.exit();
-        else this.storedExit!();
-        return;
       case 'socket.opened':
         return this.server.accept();
       case 'socket.closed':

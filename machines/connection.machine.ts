@@ -2,14 +2,19 @@
  * The connection lifecycle as one XState v5 statechart: the truth about what the client is doing.
  *
  * Every way a session can end (server close, read error, missed pongs, onOpen failure or timeout,
- * `restart()`, `exit()`, `stop()`) is a transition into the one `closing` state. The machine never
- * touches sockets, timers or randomness itself: the socket and hook actors are placeholders here and
- * are provided once per module by the client; delays are XState `after` transitions driven by the
- * actor system's clock; the random source for jitter arrives through `input`.
+ * `restart()`, `exit()`, `stop()`) is a transition into the one `closing` state. Every lifecycle fact
+ * lives in the context, and every lifecycle decision is a guard or a delay here: the service around
+ * the machine only carries them out. The machine never touches sockets, timers or randomness itself:
+ * - the socket, the per-attempt target (url/headers) and the onOpen/onClose hooks are invoked actors,
+ *   provided once per module by the client (placeholders here fail loudly);
+ * - delays are `after` transitions and delayed raises, driven by the actor system's clock;
+ * - the reconnect decision (the user's override, jitter) is the `consultPolicy` action, which the
+ *   client provides; the default below is the pure class table with fixed half jitter.
  *
- * Data messages do not go through the machine (see ARCHITECTURE.md §1): only lifecycle facts do.
+ * Data messages do not go through the machine (ARCHITECTURE.md §1): only lifecycle facts do.
  */
 import {
+  and,
   assign,
   cancel,
   emit,
@@ -20,102 +25,70 @@ import {
   raise,
   sendTo,
   setup,
+  spawnChild,
+  stopChild,
 } from 'xstate';
-import { backoffDelay } from '../src/core/backoff.js';
-import { type CloseClass, classifyClose } from '../src/core/close-codes.js';
-import { HeartbeatTimeoutError, OpenTimeoutError, isWsmError } from '../src/core/errors.js';
-import { MAX_TIMER_MS } from '../src/core/options.js';
-import type { CloseInfo } from '../src/core/types.js';
+import { HeartbeatTimeoutError, MachineNotBoundError, OpenTimeoutError } from '../src/core/errors.js';
+import { decideReconnect } from '../src/core/reconnect-policy.js';
+import { chooseCloseFrame, closeClassOf, closeInfoOf, endErrorOf } from '../src/core/session-end.js';
 import type {
+  CloseHookOutput,
   ConnectionContext,
   ConnectionEmitted,
   ConnectionEvent,
   ConnectionInput,
   HookActorInput,
+  PolicyDecision,
   SocketActorInput,
   SocketCommand,
+  TargetOutput,
 } from './connection.types.js';
 
-/**
- * Output of the onClose hook actor: the close frame it picked, if any.
- *
- * @example
- * ```ts
- * import { fromPromise } from 'xstate';
- * import type { CloseHookOutput, HookActorInput } from 'wsmachine/machines';
- * // Always close with 4000 'bye' (undefined would let the machine pick 1000 or 1001).
- * const closeHook = fromPromise<CloseHookOutput, HookActorInput>(async () => ({
- *   code: 4000,
- *   reason: 'bye',
- * }));
- * ```
- */
-export type CloseHookOutput = { code: number; reason: string } | undefined;
-
-const notProvided = (name: string) => () => {
-  throw new Error(`The "${name}" actor is not provided: use machine.provide({ actors: { ${name} } })`);
+const unbound = (name: string) => () => {
+  throw new MachineNotBoundError(name);
 };
 
-/** The class of the end of a session, from the facts in context. */
-function closeClassOf(context: ConnectionContext): CloseClass {
-  const close = context.lastClose;
-  const requested = context.endRequest !== undefined && context.endRequest.kind !== 'restart';
-  if (close === undefined) return requested ? 'normal' : 'transient';
-  return classifyClose({
-    code: close.code,
-    status: close.status,
-    requested,
-    tls: isWsmError(close.error) && close.error.code === 'WSM_ERR_TLS',
-    authCodes: context.config.reconnect.authCloseCodes,
-    fatalCodes: context.config.reconnect.fatalCloseCodes,
-  });
-}
-
-/** The reconnect decision for a session that ended without being asked to. */
-function reconnectAllowed(context: ConnectionContext): boolean {
-  const policy = context.config.reconnect;
-  if (!policy.enabled) return false;
-  if (context.attempt >= policy.maxAttempts) return false;
-  const cls = closeClassOf(context);
-  const defaultDecision = cls === 'transient' || (cls === 'auth' && policy.credentialsRefreshable);
-  if (policy.shouldReconnect === undefined) return defaultDecision;
-  const close = context.lastClose;
-  return policy.shouldReconnect({
-    class: cls,
-    code: close?.code ?? 1006,
-    reason: close?.reason ?? '',
-    status: close?.status,
-    error: context.lastError ?? close?.error,
-    attempt: context.attempt + 1,
-    defaultDecision,
-  });
-}
-
-/** Close code to send when nobody picked one: 1000 when we stop, 1001 (going away) otherwise. */
-function defaultCloseCode(context: ConnectionContext): number {
-  const kind = context.endRequest?.kind;
-  return kind === 'stop' || kind === 'exit' ? 1000 : 1001;
-}
-
-const hookInput = ({ context }: { context: ConnectionContext }): HookActorInput => ({
-  runtime: context.runtime,
-  sessionId: context.sessionId,
-  restarting: context.restarting,
-  protocol: '',
-  response: undefined,
-  lastClose: context.lastClose,
-  endRequest: context.endRequest,
-});
+type Ctx = ConnectionContext;
 
 /**
- * The connection machine. Provide the `socket`, `openHook` and `closeHook` actors once per module
- * (the client does); tests may provide stubs.
+ * The facts the reconnect policy decides on, read from the context of a session that just ended.
  *
  * @example
  * ```ts
- * import { connectionMachine } from 'wsmachine/machines';
- * import { createActor } from 'xstate';
- * const live = connectionMachine.provide({ actors: { socket, openHook, closeHook } });
+ * import { policyFacts } from 'wsmachine/machines';
+ * client.actor.subscribe((s) => s.matches('reconnecting') && console.log(policyFacts(s.context)));
+ * ```
+ */
+export function policyFacts(context: Ctx) {
+  const kind = context.endRequest?.kind;
+  return {
+    close: context.lastClose,
+    closeClass: closeClassOf(context.lastClose, kind, context.config.reconnect),
+    attempt: context.attempt,
+    restartRequested: kind === 'restart',
+  };
+}
+
+/** A close frame is sent, and its answer awaited, only to a socket that is open and not dead. */
+function canCloseGracefully(context: Ctx): boolean {
+  return (
+    context.reached !== 'dial' && context.socketClose === undefined && context.endCause?.kind !== 'heartbeat'
+  );
+}
+
+/** The machine's context as `closeInfoOf` reads it. */
+const closing = (context: Ctx) => closeInfoOf(context);
+
+/**
+ * The connection machine. The client provides the `socket`, `target`, `openHook`, `closeHook` and
+ * `environment` actors and the `consultPolicy` action once per module; tests may provide stubs.
+ * Run alone, it fails loudly with {@link MachineNotBoundError}: use `createClient()` (or `fromClient()`).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * client.actor.subscribe((snapshot) => console.log(snapshot.value)); // the machine, running
  * ```
  */
 export const connectionMachine = setup({
@@ -126,20 +99,21 @@ export const connectionMachine = setup({
     emitted: {} as ConnectionEmitted,
   },
   actors: {
-    socket: fromCallback<SocketCommand, SocketActorInput>(notProvided('socket')),
-    openHook: fromPromise<void, HookActorInput>(notProvided('openHook') as () => Promise<void>),
+    socket: fromCallback<SocketCommand, SocketActorInput>(unbound('socket')),
+    target: fromPromise<TargetOutput, SocketActorInput>(unbound('target') as () => Promise<TargetOutput>),
+    openHook: fromPromise<void, HookActorInput>(unbound('openHook') as () => Promise<void>),
     closeHook: fromPromise<CloseHookOutput, HookActorInput>(
-      notProvided('closeHook') as () => Promise<CloseHookOutput>,
+      unbound('closeHook') as () => Promise<CloseHookOutput>,
     ),
+    environment: fromCallback<{ type: 'env.sync' }>(() => {}),
   },
   delays: {
     openTimeout: ({ context }) => context.config.openTimeoutMs,
     closeTimeout: ({ context }) => context.config.closeTimeoutMs,
-    stopTimeout: ({ context }) => context.endRequest?.timeoutMs ?? context.config.stopTimeoutMs,
     reconnectDelay: ({ context }) => context.retryDelayMs,
     stableAfter: ({ context }) => context.config.reconnect.resetAfterMs,
-    // After a missed pong the next ping keeps the original period, so that maxMissed consecutive
-    // misses are detected within maxMissed x intervalMs + timeoutMs.
+    // After a missed pong the next ping keeps the original period (it goes out intervalMs - timeoutMs
+    // after the deadline, at once when the timeout is the longer), so pings stay one interval apart.
     pingInterval: ({ context }) => {
       const hb = context.config.heartbeat;
       return context.missedPongs > 0 ? Math.max(0, hb.intervalMs - hb.timeoutMs) : hb.intervalMs;
@@ -148,91 +122,104 @@ export const connectionMachine = setup({
   },
   guards: {
     isCurrentSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
+    // restart()/exit() from the client, or from the handle of the current session (not of an old one).
+    isForThisSession: ({ context, event }) => {
+      const id = (event as { sessionId?: number }).sessionId;
+      return id === undefined || id === context.sessionId;
+    },
+    isFromClient: ({ event }) => (event as { sessionId?: number }).sessionId === undefined,
     hasOpenTimeout: ({ context }) => context.config.openTimeoutMs > 0,
+    hasStaticTarget: ({ context }) => context.config.staticUrl !== undefined,
     isStopRequested: ({ context }) => context.endRequest?.kind === 'stop',
     isExitRequested: ({ context }) => context.endRequest?.kind === 'exit',
     isRestartRequested: ({ context }) => context.endRequest?.kind === 'restart',
     isFirstStart: ({ context }) => !context.hasOpened && !context.config.reconnect.retryOnStart,
-    canReconnect: ({ context }) => reconnectAllowed(context),
-    isSocketOpen: ({ context }) => context.socketOpen,
-    socketWasOpen: ({ context }) => context.socketWasOpen,
+    canReconnect: ({ event }) => (event as PolicyDecision).reconnect === true,
+    reachedSocket: ({ context }) => context.reached !== 'dial',
+    canCloseGracefully: ({ context }) => canCloseGracefully(context),
     isOffline: ({ context }) => context.offline,
     isHeartbeatEnabled: ({ context }) => context.config.heartbeat.enabled,
+    isReadingPaused: ({ context }) => context.readingPaused,
     hasMissedTooManyPongs: ({ context }) => context.missedPongs + 1 >= context.config.heartbeat.maxMissed,
+    isNotBound: ({ event }) => (event as { error?: { code?: unknown } }).error?.code === 'WSM_ERR_NOT_BOUND',
   },
   actions: {
-    beginStart: assign({
-      attempt: 0,
-      restarting: false,
-      hasOpened: false,
-      endRequest: undefined,
-      lastClose: undefined,
-      lastError: undefined,
-    }),
+    // Run alone, the machine must not stop quietly: rethrowing makes the actor fail, loudly.
+    failUnbound: ({ event }) => {
+      throw (event as { error?: unknown }).error;
+    },
+    beginStart: assign({ attempt: 0, restarting: false, hasOpened: false, endRequest: undefined }),
+    announceStartAccepted: emit({ type: 'start.accepted' as const }),
+    // The environment signals (online/offline, visibility) are listened to while started, not longer:
+    // a stopped client holds no listener on window or document.
+    startEnvironment: spawnChild('environment', { id: 'environment' }),
+    stopEnvironment: stopChild('environment'),
+    refuseStart: emit({ type: 'start.refused' as const }),
+    acknowledgeStop: emit({ type: 'stop.acknowledged' as const }),
     beginSession: assign({
       sessionId: ({ context }) => context.sessionId + 1,
-      sessionOpened: false,
-      socketOpen: false,
-      socketWasOpen: false,
+      reached: 'dial' as const,
       endRequest: undefined,
+      endCause: undefined,
+      socketClose: undefined,
       closeFrame: undefined,
-      lastClose: undefined,
-      lastError: undefined,
       missedPongs: 0,
     }),
-    recordSocketOpened: assign({ socketOpen: true, socketWasOpen: true }),
+    announceDialing: emit(({ context, event }) => ({
+      type: 'session.dialing' as const,
+      sessionId: context.sessionId,
+      attempt: context.attempt,
+      url: (event as { output?: TargetOutput }).output?.url ?? context.config.staticUrl ?? '',
+    })),
+    dial: sendTo('socket', { type: 'socket.dial' as const }),
+    recordTargetFailure: assign(({ event }) => {
+      const error = (event as { error?: unknown }).error;
+      return {
+        endCause: { kind: 'closed' as const },
+        socketClose: { code: 1006, reason: '', wasClean: false, error },
+      };
+    }),
+    recordSocketOpened: assign({ reached: 'socket' as const }),
     recordSocketClosed: assign(({ context, event }) => {
       if (event.type !== 'socket.closed') return {};
-      const close: CloseInfo = {
-        code: event.code,
-        reason: event.reason,
-        wasClean: event.wasClean,
-        sessionId: context.sessionId,
-      };
-      if (event.error !== undefined) close.error = event.error;
-      if (event.status !== undefined) close.status = event.status;
-      if (event.retryAfterMs !== undefined) close.retryAfterMs = event.retryAfterMs;
-      if (context.endRequest !== undefined) close.requested = true;
-      return {
-        socketOpen: false,
-        lastClose: context.lastClose ?? close,
-        lastError: context.lastError ?? event.error,
-      };
+      const { type: _type, sessionId: _sessionId, ...close } = event;
+      return { socketClose: close, endCause: context.endCause ?? { kind: 'closed' as const } };
     }),
-    reportSocketError: emit(({ context, event }) => ({
+    recordSocketFailure: assign(({ context, event }) => ({
+      endCause: context.endCause ?? {
+        kind: 'socketFailed' as const,
+        error: (event as { error?: unknown }).error,
+      },
+    })),
+    recordOpenTimeout: assign(({ context }) => ({
+      endCause: context.endCause ?? {
+        kind: 'openTimeout' as const,
+        error: new OpenTimeoutError(
+          context.config.openTimeoutMs,
+          context.reached === 'dial' ? 'connecting' : 'opening',
+        ),
+      },
+    })),
+    recordOpenHookFailure: assign(({ context, event }) => ({
+      endCause: context.endCause ?? {
+        kind: 'openHook' as const,
+        error: (event as { error?: unknown }).error,
+      },
+    })),
+    // The error that began the end of this session, reported once (the `close` event follows).
+    reportEndError: emit(({ context }) => ({
       type: 'connection.error' as const,
-      error: event.type === 'socket.closed' ? event.error : undefined,
+      error: endErrorOf(context),
       sessionId: context.sessionId,
     })),
-    recordOpenTimeout: assign(({ context }) => {
-      const error = new OpenTimeoutError(
-        context.config.openTimeoutMs,
-        context.socketOpen ? 'opening' : 'connecting',
-      );
-      return {
-        lastError: error,
-        lastClose: {
-          code: 1006,
-          reason: 'open timeout',
-          wasClean: false,
-          sessionId: context.sessionId,
-          error,
-        },
-      };
-    }),
-    reportLastError: emit(({ context }) => ({
-      type: 'connection.error' as const,
-      error: context.lastError,
-      sessionId: context.sessionId,
-    })),
-    recordHookFailure: assign({ lastError: ({ event }) => (event as { error?: unknown }).error }),
     reportOpenHookError: emit(({ context }) => ({
       type: 'connection.error' as const,
-      error: context.lastError,
+      error: endErrorOf(context),
       sessionId: context.sessionId,
       hook: 'onOpen',
     })),
-    markOpened: assign({ hasOpened: true, sessionOpened: true }),
+    markOpened: assign({ hasOpened: true, reached: 'open' as const }),
+    flushWrites: sendTo('socket', { type: 'socket.flush' as const }),
     announceOpen: emit(({ context }) => ({
       type: 'session.open' as const,
       sessionId: context.sessionId,
@@ -240,157 +227,141 @@ export const connectionMachine = setup({
       attempt: context.attempt,
     })),
     resetAttempts: assign({ attempt: 0 }),
-    requestStop: assign({
-      endRequest: ({ event }) =>
-        event.type === 'client.stop'
-          ? { kind: 'stop' as const, code: event.code, reason: event.reason, timeoutMs: event.timeoutMs }
-          : undefined,
+    requestStop: assign(({ event }) => {
+      const e = event as Extract<ConnectionEvent, { type: 'client.stop' }>;
+      return {
+        endRequest: { kind: 'stop' as const, code: e.code, reason: e.reason, timeoutMs: e.timeoutMs },
+        endCause: { kind: 'requested' as const },
+      };
     }),
-    requestRestart: assign({
-      endRequest: ({ event }) => ({
+    requestRestart: assign(({ event }) => ({
+      endRequest: {
         kind: 'restart' as const,
         code: undefined,
-        reason: event.type === 'client.restart' ? event.reason : undefined,
-      }),
-    }),
-    requestExit: assign({
-      endRequest: ({ event }) => ({
+        reason: (event as { reason?: string | undefined }).reason,
+      },
+      endCause: { kind: 'requested' as const },
+    })),
+    requestExit: assign(({ event }) => ({
+      endRequest: {
         kind: 'exit' as const,
         code: undefined,
-        reason: event.type === 'client.exit' ? event.reason : undefined,
-      }),
-    }),
-    // A stop that arrives while a restart or failure is already closing: keep the close going, but
-    // make the outcome `stopped`.
-    upgradeToStop: assign({
-      endRequest: ({ context, event }) => ({
-        kind: 'stop' as const,
-        code: event.type === 'client.stop' ? event.code : context.endRequest?.code,
-        reason: event.type === 'client.stop' ? event.reason : context.endRequest?.reason,
-        timeoutMs: event.type === 'client.stop' ? event.timeoutMs : undefined,
-      }),
-    }),
-    // The `after: stopTimeout` of `closing` was armed when closing began; a stop that arrives later
-    // gets its own deadline (its timeoutMs, else stopTimeoutMs), counted from the stop() call.
+        reason: (event as { reason?: string | undefined }).reason,
+      },
+      endCause: { kind: 'requested' as const },
+    })),
+    // The one stop deadline: armed by every stop() that reaches a session, counted from that call.
     armStopDeadline: enqueueActions(({ context, event, enqueue }) => {
       enqueue(cancel('stopDeadline'));
-      const ms = (event.type === 'client.stop' ? event.timeoutMs : undefined) ?? context.config.stopTimeoutMs;
-      enqueue(raise({ type: 'stop.timedOut' as const }, { id: 'stopDeadline', delay: ms }));
+      const requested = event.type === 'client.stop' ? event.timeoutMs : undefined;
+      enqueue(
+        raise(
+          { type: 'stop.timedOut' as const },
+          { id: 'stopDeadline', delay: requested ?? context.config.stopTimeoutMs },
+        ),
+      );
     }),
-    upgradeToExit: assign({
-      endRequest: ({ context }) => ({
+    // A stop that arrives while a restart or failure is already closing keeps the close going, but
+    // makes the outcome `stopped`; the first cause of the end stays as it was.
+    upgradeToStop: assign(({ context, event }) => {
+      const e = event as Extract<ConnectionEvent, { type: 'client.stop' }>;
+      return {
+        endRequest: {
+          kind: 'stop' as const,
+          code: e.code ?? context.endRequest?.code,
+          reason: e.reason ?? context.endRequest?.reason,
+          timeoutMs: e.timeoutMs,
+        },
+      };
+    }),
+    upgradeToExit: assign(({ context }) => ({
+      endRequest: {
         kind: 'exit' as const,
         code: context.endRequest?.code,
         reason: context.endRequest?.reason,
-      }),
-    }),
+      },
+    })),
+    sealWrites: sendTo('socket', ({ context }) => ({
+      type: 'socket.seal' as const,
+      requested: context.endRequest?.kind,
+    })),
     announceEnding: emit(({ context }) => ({
       type: 'session.ending' as const,
       sessionId: context.sessionId,
       requested: context.endRequest,
-      reachedOpen: context.sessionOpened,
+      reached: context.reached,
     })),
     pickCloseFrame: assign({
-      closeFrame: ({ context, event }) => {
-        const picked = (event as { output?: CloseHookOutput }).output;
-        const req = context.endRequest;
-        if (req?.kind === 'stop' && req.code !== undefined)
-          return { code: req.code, reason: req.reason ?? '' };
-        if (picked !== undefined) return picked;
-        return { code: defaultCloseCode(context), reason: req?.reason ?? '' };
-      },
+      closeFrame: ({ context, event }) =>
+        chooseCloseFrame(context.endRequest, (event as { output?: CloseHookOutput }).output ?? undefined),
     }),
-    // No close frame to a socket that is not open: a session declared dead by the heartbeat must be
-    // terminated (leaving `session` does it), not sent a close frame it will never answer.
     sendCloseFrame: enqueueActions(({ context, enqueue }) => {
-      if (!context.socketOpen) return;
-      const frame = context.closeFrame ?? { code: defaultCloseCode(context), reason: '' };
+      if (!canCloseGracefully(context)) return;
+      const frame = context.closeFrame ?? chooseCloseFrame(context.endRequest, undefined);
       enqueue.sendTo('socket', { type: 'socket.close' as const, code: frame.code, reason: frame.reason });
     }),
-    recordCloseTimeout: assign(({ context }) => {
-      const frame = context.closeFrame ?? { code: defaultCloseCode(context), reason: '' };
+    finalizeSession: assign({ lastClose: ({ context }) => closeInfoOf(context) }),
+    announceClosed: emit(({ context }) => {
+      const requested = context.endRequest?.kind;
+      const close = context.lastClose ?? closeInfoOf(context);
       return {
-        socketOpen: false,
-        lastClose: context.lastClose ?? {
-          code: frame.code,
-          reason: frame.reason,
-          wasClean: false,
-          sessionId: context.sessionId,
-          requested: context.endRequest !== undefined,
-        },
+        type: 'session.closed' as const,
+        close,
+        closeClass: closeClassOf(close, requested, context.config.reconnect),
+        reached: context.reached,
+        restarting: context.restarting,
+        attempt: context.attempt,
+        requested,
+        attemptFailed:
+          context.reached !== 'open' &&
+          requested === undefined &&
+          (context.restarting || context.config.reconnect.retryOnStart),
       };
     }),
-    finalizeClose: assign({
-      lastClose: ({ context }) =>
-        context.lastClose ?? {
-          code: context.closeFrame?.code ?? 1006,
-          reason: context.closeFrame?.reason ?? '',
-          wasClean: false,
-          sessionId: context.sessionId,
-          ...(context.endRequest !== undefined ? { requested: true } : {}),
-        },
-    }),
-    announceClosed: emit(({ context }) => ({
-      type: 'session.closed' as const,
-      close: context.lastClose ?? {
-        code: 1006,
-        reason: '',
-        wasClean: false,
-        sessionId: context.sessionId,
-      },
-      closeClass: closeClassOf(context),
-      reachedOpen: context.sessionOpened,
-      restarting: context.restarting,
-      attempt: context.attempt,
-      requested: context.endRequest?.kind,
+    consultPolicy: raise(({ context }) => ({
+      type: 'policy.decided' as const,
+      ...decideReconnect(context.config.reconnect, policyFacts(context), () => 0.5, undefined),
     })),
-    scheduleReconnect: assign(({ context }) => {
-      const policy = context.config.reconnect;
-      const wasStable = context.attempt === 0;
-      const attempt = context.attempt + 1;
-      const close = context.lastClose;
-      // A restart the user asked for after a stable session goes at once; anything else backs off.
-      if (context.endRequest?.kind === 'restart' && wasStable) return { attempt, retryDelayMs: 0 };
-      // Retry-After is honoured, but capped: a far-future date must not park the client forever.
-      let floor = Math.min(close?.retryAfterMs ?? 0, Math.max(policy.maxDelayMs * 10, 300_000));
-      // 1013 Try Again Later: the server asked for a longer pause than a network blip needs.
-      if (close?.code === 1013 && floor === 0) floor = Math.min(policy.maxDelayMs, policy.baseDelayMs * 5);
-      // Never above what a timer can wait: a longer setTimeout fires after 1 ms.
-      return {
-        attempt,
-        retryDelayMs: Math.min(MAX_TIMER_MS, backoffDelay(policy, attempt, policy.random, floor)),
-      };
+    reportPolicyError: enqueueActions(({ context, event, enqueue }) => {
+      for (const error of (event as PolicyDecision).errors ?? []) {
+        enqueue.emit({ type: 'connection.error', error, sessionId: context.sessionId });
+      }
     }),
+    scheduleReconnect: assign(({ context, event }) => ({
+      attempt: context.attempt + 1,
+      retryDelayMs: (event as PolicyDecision).delayMs,
+    })),
     announceReconnect: emit(({ context }) => ({
       type: 'reconnect.scheduled' as const,
       attempt: context.attempt,
       delayMs: context.retryDelayMs,
-      cause: context.lastError ?? context.lastClose,
+      cause: context.lastClose?.error ?? context.lastClose,
     })),
     markRestarting: assign({ restarting: true }),
-    announceStopped: emit(({ context }) => ({
-      type: 'client.stopped' as const,
-      error: context.lastError ?? context.lastClose?.error,
-      requested: context.endRequest?.kind === 'restart' ? undefined : context.endRequest?.kind,
-      hasOpened: context.hasOpened,
-    })),
+    announceStopped: emit(
+      ({ context }, params: { because: 'requested' | 'firstStart' | 'policy' | 'failed' }) => {
+        const kind = context.endRequest?.kind;
+        return {
+          type: 'client.stopped' as const,
+          error: context.lastClose?.error,
+          requested: kind === 'stop' || kind === 'exit' ? kind : undefined,
+          hasOpened: context.hasOpened,
+          because: params.because,
+        };
+      },
+    ),
     sendPing: sendTo('socket', { type: 'socket.ping' as const }),
     announcePing: emit(({ context }) => ({ type: 'heartbeat.sent' as const, sessionId: context.sessionId })),
+    askVerdict: sendTo('socket', { type: 'socket.judge' as const }),
     resetMissedPongs: assign({ missedPongs: 0 }),
     countMissedPong: assign({ missedPongs: ({ context }) => context.missedPongs + 1 }),
     declareHeartbeatDead: assign(({ context }) => {
       const missed = context.missedPongs + 1;
-      const error = new HeartbeatTimeoutError(missed);
       return {
         missedPongs: missed,
-        socketOpen: false,
-        lastError: error,
-        lastClose: {
-          code: 1006,
-          reason: 'heartbeat timeout',
-          wasClean: false,
-          sessionId: context.sessionId,
-          error,
+        endCause: context.endCause ?? {
+          kind: 'heartbeat' as const,
+          error: new HeartbeatTimeoutError(missed),
         },
       };
     }),
@@ -403,63 +374,73 @@ export const connectionMachine = setup({
 }).createMachine({
   id: 'connection',
   description: 'The lifecycle of one wsmachine client.',
-  context: ({ input }) => ({
-    config: input.config,
-    runtime: input.runtime,
-    sessionId: 0,
-    attempt: 0,
-    restarting: false,
-    hasOpened: false,
-    sessionOpened: false,
-    socketOpen: false,
-    socketWasOpen: false,
-    endRequest: undefined,
-    closeFrame: undefined,
-    lastClose: undefined,
-    lastError: undefined,
-    retryDelayMs: 0,
-    missedPongs: 0,
-    offline: false,
-  }),
+  context: ({ input }) => {
+    if (input?.config === undefined) throw new MachineNotBoundError('input');
+    return {
+      config: input.config,
+      sessionId: 0,
+      attempt: 0,
+      restarting: false,
+      hasOpened: false,
+      reached: 'dial',
+      endRequest: undefined,
+      endCause: undefined,
+      socketClose: undefined,
+      closeFrame: undefined,
+      lastClose: undefined,
+      retryDelayMs: 0,
+      missedPongs: 0,
+      offline: false,
+      readingPaused: false,
+    };
+  },
   on: {
     'env.offline': { actions: assign({ offline: true }) },
     'env.online': { actions: assign({ offline: false }) },
     'env.visible': { actions: raise({ type: 'heartbeat.probe' }) },
+    'inbound.paused': { actions: assign({ readingPaused: true }) },
+    'inbound.resumed': { actions: assign({ readingPaused: false }) },
   },
   initial: 'idle',
   states: {
     idle: {
       description: 'Created; nothing is open and no timer runs. start() begins the first session.',
-      on: { 'client.start': { target: 'session', actions: 'beginStart' } },
+      on: {
+        'client.start': {
+          target: 'session',
+          actions: ['beginStart', 'announceStartAccepted', 'startEnvironment'],
+        },
+        'client.stop': { actions: 'acknowledgeStop' },
+      },
     },
     session: {
       description:
         'One connection attempt and, if it opens, its life. Owns the one socket actor: leaving this state by any path terminates the socket.',
       entry: 'beginSession',
-      exit: ['finalizeClose', 'announceClosed'],
+      exit: ['finalizeSession', 'announceClosed', cancel('stopDeadline')],
       invoke: {
         id: 'socket',
         src: 'socket',
         input: ({ context }) => ({
-          runtime: context.runtime,
           sessionId: context.sessionId,
           attempt: context.attempt,
           restarting: context.restarting,
           lastClose: context.lastClose,
         }),
-        onError: {
-          target: '.closing',
-          actions: [assign({ lastError: ({ event }) => event.error, socketOpen: false }), 'reportLastError'],
-        },
+        onError: [
+          { guard: 'isNotBound', actions: 'failUnbound' },
+          { target: '.closing', actions: ['recordSocketFailure', 'reportEndError'] },
+        ],
       },
       on: {
-        'client.stop': { target: '.closing', actions: 'requestStop' },
-        'client.restart': { target: '.closing', actions: 'requestRestart' },
-        'client.exit': { target: '.closing', actions: 'requestExit' },
+        'client.start': { actions: 'refuseStart' },
+        'client.stop': { target: '.closing', actions: ['requestStop', 'armStopDeadline'] },
+        'client.restart': { guard: 'isForThisSession', target: '.closing', actions: 'requestRestart' },
+        'client.exit': { guard: 'isForThisSession', target: '.closing', actions: 'requestExit' },
         'socket.closed': {
           guard: 'isCurrentSession',
           target: '.closing',
-          actions: ['recordSocketClosed', 'reportSocketError'],
+          actions: ['recordSocketClosed', 'reportEndError'],
         },
       },
       initial: 'establishing',
@@ -470,18 +451,51 @@ export const connectionMachine = setup({
             openTimeout: {
               guard: 'hasOpenTimeout',
               target: 'closing',
-              actions: ['recordOpenTimeout', 'reportLastError'],
+              actions: ['recordOpenTimeout', 'reportEndError'],
             },
           },
           initial: 'connecting',
           states: {
             connecting: {
-              description: 'Resolving the URL and headers for this attempt, dialing, and the HTTP upgrade.',
-              on: {
-                'socket.opened': {
-                  guard: 'isCurrentSession',
-                  target: 'opening',
-                  actions: 'recordSocketOpened',
+              description:
+                'Resolving the URL and headers for this attempt, then dialing and the HTTP upgrade.',
+              initial: 'choosing',
+              states: {
+                choosing: {
+                  always: [{ guard: 'hasStaticTarget', target: 'dialing' }, { target: 'resolving' }],
+                },
+                resolving: {
+                  description:
+                    'The url and headers functions run for this attempt (they may be async; aborted with the attempt).',
+                  invoke: {
+                    id: 'target',
+                    src: 'target',
+                    input: ({ context }) => ({
+                      sessionId: context.sessionId,
+                      attempt: context.attempt,
+                      restarting: context.restarting,
+                      lastClose: context.lastClose,
+                    }),
+                    onDone: { target: 'dialing' },
+                    onError: [
+                      { guard: 'isNotBound', actions: 'failUnbound' },
+                      {
+                        target: '#connection.session.closing',
+                        actions: ['recordTargetFailure', 'reportEndError'],
+                      },
+                    ],
+                  },
+                },
+                dialing: {
+                  description: 'The socket dials the resolved target: TCP, TLS and the HTTP upgrade.',
+                  entry: ['announceDialing', 'dial'],
+                  on: {
+                    'socket.opened': {
+                      guard: 'isCurrentSession',
+                      target: '#connection.session.establishing.opening',
+                      actions: 'recordSocketOpened',
+                    },
+                  },
                 },
               },
             },
@@ -492,23 +506,27 @@ export const connectionMachine = setup({
                 id: 'openHook',
                 src: 'openHook',
                 input: ({ context, event }) => ({
-                  ...hookInput({ context }),
+                  sessionId: context.sessionId,
+                  restarting: context.restarting,
                   protocol: event.type === 'socket.opened' ? event.protocol : '',
                   response: event.type === 'socket.opened' ? event.response : undefined,
+                  closing: undefined,
+                  endRequest: undefined,
                 }),
                 onDone: { target: '#connection.session.open' },
                 onError: {
                   target: '#connection.session.closing',
-                  actions: ['recordHookFailure', 'reportOpenHookError'],
+                  actions: ['recordOpenHookFailure', 'reportOpenHookError'],
                 },
               },
             },
           },
         },
         open: {
-          description: 'Dispatching messages. Queued sends were flushed on entry.',
+          description:
+            'Dispatching messages. On entry the socket sends what was queued, then lets writes through.',
           type: 'parallel',
-          entry: ['markOpened', 'announceOpen'],
+          entry: ['markOpened', 'flushWrites', 'announceOpen'],
           after: {
             stableAfter: {
               actions: 'resetAttempts',
@@ -518,73 +536,68 @@ export const connectionMachine = setup({
           states: {
             heartbeat: {
               description:
-                'Ping every intervalMs; a pong (or any inbound frame) within timeoutMs keeps the session.',
+                'Ping every intervalMs; anything heard from the peer within timeoutMs (a pong, a frame, bytes of a frame) keeps the session.',
               initial: 'choosing',
               states: {
                 choosing: {
-                  always: [{ guard: 'isHeartbeatEnabled', target: 'waiting' }, { target: 'disabled' }],
+                  always: [
+                    { guard: not('isHeartbeatEnabled'), target: 'disabled' },
+                    { guard: 'isReadingPaused', target: 'suspended' },
+                    { target: 'waiting' },
+                  ],
                 },
                 disabled: { description: 'No heartbeat (disabled, or the adapter cannot ping).' },
                 suspended: {
                   description:
                     'Reading is paused for backpressure: pongs cannot be read, so deadlines are suspended (the peer is not at fault).',
-                  on: { 'inbound.resumed': { target: 'waiting', actions: 'resetMissedPongs' } },
+                  always: { guard: not('isReadingPaused'), target: 'waiting', actions: 'resetMissedPongs' },
                 },
                 waiting: {
                   description: 'Waiting for the next ping time.',
+                  always: { guard: 'isReadingPaused', target: 'suspended' },
                   after: { pingInterval: { target: 'awaitingPong' } },
                   on: {
-                    'inbound.paused': { target: 'suspended' },
                     'heartbeat.probe': {
                       target: 'awaitingPong',
                       description:
-                        'Probe now (e.g. a tab became visible): learn within timeoutMs if the socket is dead.',
+                        'Probe now (a tab became visible): learn within timeoutMs if the socket is dead.',
                     },
                   },
                 },
                 awaitingPong: {
-                  description: 'A ping is out; any inbound frame or pong answers it.',
+                  description: 'A ping is out; anything heard from the peer answers it.',
                   entry: ['sendPing', 'announcePing'],
+                  always: { guard: 'isReadingPaused', target: 'suspended' },
                   on: {
-                    'inbound.paused': { target: 'suspended' },
-                    'heartbeat.pong': {
+                    'socket.heard': {
                       guard: 'isCurrentSession',
                       target: 'waiting',
                       actions: 'resetMissedPongs',
                     },
-                    'heartbeat.missed': {
-                      guard: 'isCurrentSession',
-                      target: '#connection.session.closing',
-                      actions: ['declareHeartbeatDead', 'announceHeartbeatDead', 'reportLastError'],
-                    },
                   },
-                  after: {
-                    pongTimeout: [
+                  after: { pongTimeout: { target: 'judging' } },
+                },
+                judging: {
+                  description:
+                    'The deadline passed: the socket reads the input already waiting (a stalled event loop is not a dead peer), then says whether anything arrived since the ping.',
+                  entry: 'askVerdict',
+                  always: { guard: 'isReadingPaused', target: 'suspended' },
+                  on: {
+                    'socket.heard': {
+                      guard: 'isCurrentSession',
+                      target: 'waiting',
+                      actions: 'resetMissedPongs',
+                    },
+                    'socket.silent': [
                       {
-                        guard: 'hasMissedTooManyPongs',
+                        guard: and(['isCurrentSession', 'hasMissedTooManyPongs']),
                         target: '#connection.session.closing',
-                        actions: ['declareHeartbeatDead', 'announceHeartbeatDead', 'reportLastError'],
+                        actions: ['declareHeartbeatDead', 'announceHeartbeatDead', 'reportEndError'],
                         description: 'maxMissed consecutive pings unanswered: the peer is dead; terminate.',
                       },
-                      { target: 'waiting', actions: 'countMissedPong' },
+                      { guard: 'isCurrentSession', target: 'waiting', actions: 'countMissedPong' },
                     ],
                   },
-                },
-              },
-            },
-            flow: {
-              description:
-                'Normal dispatch, or paused while an exclusive(fn) section reads the stream directly.',
-              initial: 'flowing',
-              states: {
-                flowing: {
-                  description: 'Messages go to onMessage handlers and messages() iterators.',
-                  on: { 'flow.pause': { target: 'paused' } },
-                },
-                paused: {
-                  description:
-                    'An exclusive section owns the stream (replies and pongs are still matched first); unread messages are dispatched in order when it ends.',
-                  on: { 'flow.resume': { target: 'flowing' } },
                 },
               },
             },
@@ -592,36 +605,25 @@ export const connectionMachine = setup({
         },
         closing: {
           description:
-            'Every way a session ends passes here: onClose runs once, the chosen close frame is sent, then the close handshake is awaited at most closeTimeoutMs before the socket is terminated.',
-          entry: 'announceEnding',
-          exit: cancel('stopDeadline'),
+            'Every way a session ends passes here: new sends queue for the next session, onClose runs once, the chosen close frame is sent, then the close handshake is awaited at most closeTimeoutMs before the socket is terminated.',
+          entry: ['sealWrites', 'announceEnding'],
           on: {
             // Handled here so that a late close does not re-enter `closing` (onClose runs once).
             'socket.closed': { guard: 'isCurrentSession', actions: 'recordSocketClosed' },
-            'client.stop': { actions: ['upgradeToStop', 'armStopDeadline'] },
+            'client.stop': { actions: ['upgradeToStop', 'armStopDeadline', 'sealWrites'] },
             'stop.timedOut': {
               guard: 'isStopRequested',
               target: '#connection.ended',
-              description: 'A stop() that arrived during closing is bounded by its own deadline.',
+              description: 'stop() is bounded by its deadline whatever the hooks and the peer do.',
             },
-            'client.exit': { actions: 'upgradeToExit' },
+            'client.exit': { guard: 'isForThisSession', actions: ['upgradeToExit', 'sealWrites'] },
             'client.restart': {},
-          },
-          after: {
-            stopTimeout: {
-              guard: 'isStopRequested',
-              target: '#connection.ended',
-              description: 'stop() is bounded by stopTimeoutMs whatever the hooks and the peer do.',
-            },
           },
           initial: 'choosing',
           states: {
             choosing: {
               description: 'onClose runs only for sessions whose socket opened; a failed dial skips it.',
-              always: [
-                { guard: 'socketWasOpen', target: 'hook' },
-                { target: 'handshake', actions: 'pickCloseFrame' },
-              ],
+              always: [{ guard: 'reachedSocket', target: 'hook' }, { target: 'handshake' }],
             },
             hook: {
               description:
@@ -629,20 +631,28 @@ export const connectionMachine = setup({
               invoke: {
                 id: 'closeHook',
                 src: 'closeHook',
-                input: hookInput,
-                onDone: { target: 'handshake', actions: 'pickCloseFrame' },
-                onError: { target: 'handshake', actions: 'pickCloseFrame' },
+                input: ({ context }) => ({
+                  sessionId: context.sessionId,
+                  restarting: context.restarting,
+                  protocol: '',
+                  response: undefined,
+                  closing: closing(context),
+                  endRequest: context.endRequest,
+                }),
+                onDone: { target: 'handshake' },
+                onError: { target: 'handshake' },
               },
-              after: { closeTimeout: { target: 'handshake', actions: 'pickCloseFrame' } },
+              after: { closeTimeout: { target: 'handshake' } },
             },
             handshake: {
-              description: 'The close frame is out; waiting for the peer to close, at most closeTimeoutMs.',
-              always: { guard: not('isSocketOpen'), target: 'done' },
-              entry: 'sendCloseFrame',
+              description:
+                "The close frame (stop()'s code, else onClose's, else 1000 to stop and 1001 to reconnect) is out; waiting for the peer to close, at most closeTimeoutMs. A dead or closed socket is not waited for.",
+              entry: ['pickCloseFrame', 'sendCloseFrame'],
+              always: { guard: not('canCloseGracefully'), target: 'done' },
               on: {
                 'socket.closed': { guard: 'isCurrentSession', target: 'done', actions: 'recordSocketClosed' },
               },
-              after: { closeTimeout: { target: 'done', actions: 'recordCloseTimeout' } },
+              after: { closeTimeout: { target: 'done' } },
             },
             done: { type: 'final' },
           },
@@ -653,21 +663,58 @@ export const connectionMachine = setup({
     ended: {
       description: 'Decides what follows a session (transient: never observed as a client state).',
       always: [
-        { guard: 'isStopRequested', target: 'stopped' },
-        { guard: 'isExitRequested', target: 'stopped' },
-        { guard: 'isRestartRequested', target: 'reconnecting' },
-        { guard: 'isFirstStart', target: 'stopped' },
-        { guard: 'canReconnect', target: 'reconnecting' },
-        { target: 'stopped' },
+        {
+          guard: 'isStopRequested',
+          target: 'stopped',
+          actions: { type: 'announceStopped', params: { because: 'requested' } },
+        },
+        {
+          guard: 'isExitRequested',
+          target: 'stopped',
+          actions: { type: 'announceStopped', params: { because: 'requested' } },
+        },
+        { guard: 'isRestartRequested', target: 'deciding' },
+        {
+          guard: 'isFirstStart',
+          target: 'stopped',
+          actions: { type: 'announceStopped', params: { because: 'firstStart' } },
+        },
+        { target: 'deciding' },
       ],
+    },
+    deciding: {
+      description:
+        "The reconnect policy (close class, attempts left, the user's shouldReconnect, backoff with jitter) answers within the same step (transient).",
+      entry: 'consultPolicy',
+      on: {
+        'policy.decided': [
+          {
+            guard: 'canReconnect',
+            target: 'reconnecting',
+            actions: ['reportPolicyError', 'scheduleReconnect'],
+          },
+          {
+            target: 'stopped',
+            actions: ['reportPolicyError', { type: 'announceStopped', params: { because: 'policy' } }],
+          },
+        ],
+      },
     },
     reconnecting: {
       description: 'Waiting the backoff delay (full jitter, Retry-After aware) before the next attempt.',
-      entry: ['scheduleReconnect', 'announceReconnect'],
+      entry: 'announceReconnect',
       on: {
-        'client.stop': { target: 'stopped', actions: 'requestStop' },
-        'client.exit': { target: 'stopped', actions: 'requestExit' },
-        'client.restart': { target: 'session', actions: 'markRestarting' },
+        'client.start': { actions: 'refuseStart' },
+        'client.stop': {
+          target: 'stopped',
+          actions: ['requestStop', { type: 'announceStopped', params: { because: 'requested' } }],
+        },
+        'client.exit': {
+          guard: 'isFromClient',
+          target: 'stopped',
+          actions: ['requestExit', { type: 'announceStopped', params: { because: 'requested' } }],
+        },
+        'client.restart': { guard: 'isFromClient', target: 'session', actions: 'markRestarting' },
       },
       initial: 'choosing',
       states: {
@@ -676,26 +723,30 @@ export const connectionMachine = setup({
         },
         backoff: {
           description: 'The delay runs; going offline pauses attempts.',
+          always: { guard: 'isOffline', target: 'offline' },
           after: { reconnectDelay: { target: '#connection.session', actions: 'markRestarting' } },
-          // The root handler does not run when this one is taken: record the fact here too.
-          on: { 'env.offline': { target: 'offline', actions: assign({ offline: true }) } },
         },
         offline: {
           description: 'The device is offline: no attempts (they would fail) until it is back online.',
-          on: {
-            'env.online': {
-              target: '#connection.session',
-              actions: ['markRestarting', assign({ offline: false })],
-              description: 'Back online: attempt at once.',
-            },
+          always: {
+            guard: not('isOffline'),
+            target: '#connection.session',
+            actions: 'markRestarting',
+            description: 'Back online: attempt at once.',
           },
         },
       },
     },
     stopped: {
       description: 'Nothing open, no timers. start() may start again.',
-      entry: 'announceStopped',
-      on: { 'client.start': { target: 'session', actions: 'beginStart' } },
+      entry: 'stopEnvironment',
+      on: {
+        'client.start': {
+          target: 'session',
+          actions: ['beginStart', 'announceStartAccepted', 'startEnvironment'],
+        },
+        'client.stop': { actions: 'acknowledgeStop' },
+      },
     },
   },
 });
@@ -708,8 +759,7 @@ export const connectionMachine = setup({
  * import { type Actor, waitFor } from 'xstate';
  * import type { ConnectionMachine } from 'wsmachine/machines';
  * // Resolves once the machine's session is open.
- * const whenOpen = (actor: Actor<ConnectionMachine>) =>
- *   waitFor(actor, (s) => s.matches({ session: 'open' }));
+ * const whenOpen = (actor: Actor<ConnectionMachine>) => waitFor(actor, (s) => s.matches({ session: 'open' }));
  * ```
  */
 export type ConnectionMachine = typeof connectionMachine;

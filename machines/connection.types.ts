@@ -1,13 +1,19 @@
 /**
  * Context, input, events and emitted events of the connection machine. Pure types: the machine
  * imports only `xstate` and `src/core`.
+ *
+ * Everything in the context is a serializable lifecycle fact (numbers, strings, booleans, plain
+ * records, and the error objects that ended a session): no client, no functions, no URLs or headers
+ * (they may carry secrets). What the machine needs from the world it gets through events, and what it
+ * wants done it says through commands to its invoked actors and through emitted events.
  */
-import type { BackoffPolicy } from '../src/core/backoff.js';
 import type { CloseClass } from '../src/core/close-codes.js';
 import type { CloseInfo, HandshakeResponse } from '../src/core/types.js';
 
 /**
- * The reconnect policy the machine decides with.
+ * The reconnect policy the machine decides with: data only. The client's own policy (the user's
+ * `shouldReconnect` override and the jitter source) is consulted by the `consultPolicy` action it
+ * provides; this is what the machine's default, pure policy uses.
  *
  * @example
  * ```ts
@@ -15,25 +21,29 @@ import type { CloseInfo, HandshakeResponse } from '../src/core/types.js';
  * // The client's defaults, as the machine sees them.
  * const reconnect: MachineReconnectConfig = {
  *   enabled: true, baseDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, jitter: 'full',
- *   maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 5_000, retryOnStart: false,
+ *   maxAttempts: null, resetAfterMs: 5_000, retryOnStart: false,
  *   authCloseCodes: [4401, 4403], fatalCloseCodes: [], credentialsRefreshable: false,
- *   shouldReconnect: undefined, random: Math.random,
  * };
  * ```
  */
-export interface MachineReconnectConfig extends BackoffPolicy {
+export interface MachineReconnectConfig {
   enabled: boolean;
-  maxAttempts: number;
+  /** Delay cap of the first reconnect. */
+  baseDelayMs: number;
+  /** Growth of the cap per attempt. */
+  factor: number;
+  /** Upper bound of every delay. */
+  maxDelayMs: number;
+  /** `full`: uniform in [0, cap]; `none`: exactly the cap. */
+  jitter: 'full' | 'none';
+  /** Reconnect attempts before giving up; `null` for no limit (JSON has no Infinity). */
+  maxAttempts: number | null;
   resetAfterMs: number;
   retryOnStart: boolean;
   authCloseCodes: readonly number[];
   fatalCloseCodes: readonly number[];
   /** True when `url` or `headers` is a function: an auth failure may be fixed by new credentials. */
   credentialsRefreshable: boolean;
-  /** User override of the decision; `undefined` keeps the class table. */
-  shouldReconnect: ((info: ReconnectDecisionInfo) => boolean) | undefined;
-  /** Random source in [0, 1) for jitter. Injected, so the machine stays deterministic under test. */
-  random: () => number;
 }
 
 /**
@@ -42,59 +52,61 @@ export interface MachineReconnectConfig extends BackoffPolicy {
  * @example
  * ```ts
  * import type { MachineHeartbeatConfig } from 'wsmachine/machines';
- * // Ping every 30 s; one pong missing for 10 s ends the session.
- * const heartbeat: MachineHeartbeatConfig = {
- *   enabled: true,
- *   intervalMs: 30_000,
- *   timeoutMs: 10_000,
- *   maxMissed: 1,
- * };
+ * // Ping every 30 s; one ping unanswered for 10 s ends the session.
+ * const heartbeat: MachineHeartbeatConfig = { enabled: true, intervalMs: 30_000, timeoutMs: 10_000, maxMissed: 1 };
  * ```
  */
 export interface MachineHeartbeatConfig {
   enabled: boolean;
   intervalMs: number;
   timeoutMs: number;
+  /** Consecutive unanswered pings that end the session. */
   maxMissed: number;
 }
 
 /**
- * Static per-client configuration, given once through `input`.
+ * Static per-client configuration, given once through `input`. Data only.
  *
  * @example
  * ```ts
- * import { createActor } from 'xstate';
- * import { connectionMachine, type MachineConfig } from 'wsmachine/machines';
+ * import type { MachineConfig } from 'wsmachine/machines';
  * const config: MachineConfig = {
+ *   staticUrl: 'wss://example.test/feed',
  *   openTimeoutMs: 10_000,
  *   closeTimeoutMs: 1_000,
  *   stopTimeoutMs: 5_000,
  *   reconnect: {
  *     enabled: true, baseDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, jitter: 'full',
- *     maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 5_000, retryOnStart: false,
+ *     maxAttempts: null, resetAfterMs: 5_000, retryOnStart: false,
  *     authCloseCodes: [4401, 4403], fatalCloseCodes: [], credentialsRefreshable: false,
- *     shouldReconnect: undefined, random: Math.random,
  *   },
  *   heartbeat: { enabled: true, intervalMs: 30_000, timeoutMs: 10_000, maxMissed: 1 },
  * };
- * const actor = createActor(connectionMachine, { input: { config } }).start(); // 'idle' until client.start
  * ```
  */
 export interface MachineConfig {
+  /**
+   * The URL to show for a static target (already redacted), or undefined when `url` or `headers` is a
+   * function: then each attempt resolves its target first (`connecting.resolving`).
+   */
+  staticUrl: string | undefined;
+  /** Bound on dial + handshake + onOpen; 0 disables. */
   openTimeoutMs: number;
+  /** Bound on onClose, and then on the wait for the peer's close frame. */
   closeTimeoutMs: number;
+  /** Bound on a whole stop(). */
   stopTimeoutMs: number;
   reconnect: MachineReconnectConfig;
   heartbeat: MachineHeartbeatConfig;
 }
 
 /**
- * What the reconnect override sees.
+ * What the reconnect override (`reconnect.shouldReconnect`) sees.
  *
  * @example
  * ```ts
  * import type { ReconnectDecisionInfo } from 'wsmachine/machines';
- * // For MachineReconnectConfig.shouldReconnect: the default decision, at most 10 reconnects, never on auth.
+ * // The default decision, at most 10 reconnects, never on auth.
  * const shouldReconnect = (info: ReconnectDecisionInfo): boolean =>
  *   info.class !== 'auth' && info.attempt <= 10 && info.defaultDecision;
  * ```
@@ -105,6 +117,7 @@ export interface ReconnectDecisionInfo {
   reason: string;
   status: number | undefined;
   error: unknown;
+  /** The reconnect attempt that would follow (1 for the first reconnect). */
   attempt: number;
   defaultDecision: boolean;
 }
@@ -114,31 +127,13 @@ export interface ReconnectDecisionInfo {
  *
  * @example
  * ```ts
- * import { createActor } from 'xstate';
- * import { connectionMachine, type ConnectionInput, type MachineConfig } from 'wsmachine/machines';
- * const config: MachineConfig = {
- *   openTimeoutMs: 10_000,
- *   closeTimeoutMs: 1_000,
- *   stopTimeoutMs: 5_000,
- *   reconnect: {
- *     enabled: true, baseDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, jitter: 'full',
- *     maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 5_000, retryOnStart: false,
- *     authCloseCodes: [4401, 4403], fatalCloseCodes: [], credentialsRefreshable: false,
- *     shouldReconnect: undefined, random: Math.random,
- *   },
- *   heartbeat: { enabled: true, intervalMs: 30_000, timeoutMs: 10_000, maxMissed: 1 },
- * };
- * const input: ConnectionInput = { config, runtime: { name: 'handed to the socket and hook actors' } };
- * const actor = createActor(connectionMachine, { input });
+ * import type { ConnectionInput, MachineConfig } from 'wsmachine/machines';
+ * declare const config: MachineConfig;
+ * const input: ConnectionInput = { config };
  * ```
  */
 export interface ConnectionInput {
   config: MachineConfig;
-  /**
-   * Opaque handle of the service that binds this machine to sockets and hooks. The machine never
-   * calls it; it only passes it to the invoked actors (provided by the client once per module).
-   */
-  runtime?: unknown;
 }
 
 /**
@@ -147,12 +142,10 @@ export interface ConnectionInput {
  * @example
  * ```ts
  * import { createClient } from 'wsmachine';
- * import type { EndRequest } from 'wsmachine/machines';
  * const client = createClient({ url: 'wss://example.test/feed' });
  * client.actor.on('session.ending', ({ requested }) => {
- *   const request: EndRequest | undefined = requested;
- *   if (request === undefined) console.log('not requested: the peer or the network ended it');
- *   else console.log(`${request.kind} (${request.reason ?? 'no reason'})`);
+ *   if (requested === undefined) console.log('not requested: the peer or the network ended it');
+ *   else console.log(`${requested.kind} (${requested.reason ?? 'no reason'})`);
  * });
  * ```
  */
@@ -165,22 +158,74 @@ export interface EndRequest {
 }
 
 /**
- * The machine's context.
+ * The first reason the current session began to end. Later facts (the socket's own close, a stop()
+ * during a restart) are recorded beside it but never replace it.
+ * - `requested`: stop(), restart() or exit() (see `endRequest`);
+ * - `closed`: the socket closed (the peer, the network, a failed dial, a rejected handshake);
+ * - `openTimeout`: dial + handshake + onOpen took longer than `openTimeoutMs`;
+ * - `heartbeat`: `maxMissed` consecutive pings went unanswered;
+ * - `openHook`: the onOpen hook threw or rejected;
+ * - `socketFailed`: the socket actor itself failed (a broken adapter).
  *
  * @example
  * ```ts
  * import { createClient } from 'wsmachine';
- * import type { ConnectionContext } from 'wsmachine/machines';
  * const client = createClient({ url: 'wss://example.test/feed' });
- * client.actor.subscribe((snapshot) => {
- *   const context: ConnectionContext = snapshot.context;
+ * client.actor.subscribe((s) => s.context.endCause && console.log('ending:', s.context.endCause.kind));
+ * ```
+ */
+export type EndCause =
+  | { kind: 'requested' }
+  | { kind: 'closed' }
+  | { kind: 'openTimeout'; error: unknown }
+  | { kind: 'heartbeat'; error: unknown }
+  | { kind: 'openHook'; error: unknown }
+  | { kind: 'socketFailed'; error: unknown };
+
+/**
+ * How the socket of the current session closed, as its actor reported it.
+ *
+ * @example
+ * ```ts
+ * import type { SocketClose } from 'wsmachine/machines';
+ * const refused: SocketClose = { code: 1006, reason: '', wasClean: false, status: 503, retryAfterMs: 2_000 };
+ * ```
+ */
+export interface SocketClose {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+  error?: unknown;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+}
+
+/**
+ * How far the current session got: `dial` (no socket yet), `socket` (the handshake completed; onOpen
+ * may be running), `open` (it reached `open`).
+ *
+ * @example
+ * ```ts
+ * import type { SessionReach } from 'wsmachine/machines';
+ * const hadSocket = (reached: SessionReach) => reached !== 'dial'; // onClose runs only then
+ * ```
+ */
+export type SessionReach = 'dial' | 'socket' | 'open';
+
+/**
+ * The machine's context: serializable lifecycle facts only.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * client.actor.subscribe(({ context }) => {
  *   console.log(`session ${context.sessionId}, attempt ${context.attempt}, missed ${context.missedPongs}`);
  * });
  * ```
  */
 export interface ConnectionContext {
   config: MachineConfig;
-  runtime: unknown;
   /** Increments on every dial; never reused for the life of the client. */
   sessionId: number;
   /** 0 for the first dial after start, +1 per reconnect dial, reset after a stable session. */
@@ -189,82 +234,53 @@ export interface ConnectionContext {
   restarting: boolean;
   /** Some session reached `open` since the last `start()`. */
   hasOpened: boolean;
-  /** The current session reached `open`. */
-  sessionOpened: boolean;
-  /** The current socket completed its handshake and has not closed. */
-  socketOpen: boolean;
-  /** The current socket completed its handshake (the session "exists" for onClose). */
-  socketWasOpen: boolean;
+  /** How far the current session got. */
+  reached: SessionReach;
+  /** The user's request that is ending the current session, if any. */
   endRequest: EndRequest | undefined;
-  /** Close frame chosen for the current closing. */
+  /** The first reason the current session began to end. */
+  endCause: EndCause | undefined;
+  /** How the current session's socket closed, once its actor said so. */
+  socketClose: SocketClose | undefined;
+  /** The close frame chosen for the current closing. */
   closeFrame: { code: number; reason: string } | undefined;
+  /** How the previous session ended: kept for the next dial (`AttemptInfo.lastClose`) and the policy. */
   lastClose: CloseInfo | undefined;
-  lastError: unknown;
   /** Delay chosen for the current `reconnecting` wait. */
   retryDelayMs: number;
   /** Heartbeat: consecutive unanswered pings. */
   missedPongs: number;
   /** The environment reported the device offline (browsers: the `offline` event). */
   offline: boolean;
+  /** Reading is paused for backpressure: pongs cannot be read, so the heartbeat is suspended. */
+  readingPaused: boolean;
 }
 
 /**
- * Socket events carry the session id they belong to; stale ones are ignored.
+ * Facts the socket actor sends back. Each carries its session id; stale ones are ignored.
  *
  * @example
  * ```ts
  * import type { SocketEvent } from 'wsmachine/machines';
- * // What a socket actor sends back for session 3: the handshake completed, then the peer closed.
  * const opened: SocketEvent = { type: 'socket.opened', sessionId: 3, protocol: '', response: undefined };
- * const closed: SocketEvent = {
- *   type: 'socket.closed',
- *   sessionId: 3,
- *   code: 1001,
- *   reason: 'restart',
- *   wasClean: true,
- * };
+ * const closed: SocketEvent = { type: 'socket.closed', sessionId: 3, code: 1001, reason: 'restart', wasClean: true };
  * ```
  */
 export type SocketEvent =
-  | {
-      type: 'socket.opened';
-      sessionId: number;
-      protocol: string;
-      response: HandshakeResponse | undefined;
-    }
-  | {
-      type: 'socket.closed';
-      sessionId: number;
-      code: number;
-      reason: string;
-      wasClean: boolean;
-      error?: unknown;
-      status?: number | undefined;
-      retryAfterMs?: number | undefined;
-    };
+  | { type: 'socket.opened'; sessionId: number; protocol: string; response: HandshakeResponse | undefined }
+  | ({ type: 'socket.closed'; sessionId: number } & SocketClose)
+  /** Something arrived since the last ping (a frame, a pong, or bytes of a frame still arriving). */
+  | { type: 'socket.heard'; sessionId: number }
+  /** Answer to `socket.judge`: nothing arrived since the last ping, input already waiting included. */
+  | { type: 'socket.silent'; sessionId: number };
 
 /**
  * Every event the machine accepts.
  *
  * @example
  * ```ts
- * import { createActor } from 'xstate';
- * import { connectionMachine, type ConnectionEvent, type MachineConfig } from 'wsmachine/machines';
- * const config: MachineConfig = {
- *   openTimeoutMs: 10_000,
- *   closeTimeoutMs: 1_000,
- *   stopTimeoutMs: 5_000,
- *   reconnect: {
- *     enabled: true, baseDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, jitter: 'full',
- *     maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 5_000, retryOnStart: false,
- *     authCloseCodes: [4401, 4403], fatalCloseCodes: [], credentialsRefreshable: false,
- *     shouldReconnect: undefined, random: Math.random,
- *   },
- *   heartbeat: { enabled: true, intervalMs: 30_000, timeoutMs: 10_000, maxMissed: 1 },
- * };
- * const actor = createActor(connectionMachine, { input: { config } }).start();
+ * import type { ConnectionEvent } from 'wsmachine/machines';
  * const goOffline: ConnectionEvent = { type: 'env.offline' }; // reconnect attempts wait for 'env.online'
- * actor.send(goOffline);
  * ```
  */
 export type ConnectionEvent =
@@ -275,77 +291,91 @@ export type ConnectionEvent =
       reason?: string | undefined;
       timeoutMs?: number | undefined;
     }
-  | { type: 'client.restart'; reason?: string | undefined }
-  | { type: 'client.exit'; reason?: string | undefined }
+  /** `sessionId`: sent from a session handle; ignored unless that session is the current one. */
+  | { type: 'client.restart'; reason?: string | undefined; sessionId?: number | undefined }
+  | { type: 'client.exit'; reason?: string | undefined; sessionId?: number | undefined }
   | SocketEvent
-  | { type: 'heartbeat.pong'; sessionId: number }
   | { type: 'heartbeat.probe' }
   | { type: 'env.offline' }
   | { type: 'env.online' }
   | { type: 'env.visible' }
-  | { type: 'flow.pause' }
-  | { type: 'flow.resume' }
   | { type: 'inbound.paused' }
   | { type: 'inbound.resumed' }
   | { type: 'stop.timedOut' }
-  | { type: 'heartbeat.missed'; sessionId: number };
+  | PolicyDecision;
+
+/**
+ * The reconnect policy's answer, raised by the `consultPolicy` action inside the step that ended a
+ * session (so it is never observed half-way).
+ *
+ * @example
+ * ```ts
+ * import type { PolicyDecision } from 'wsmachine/machines';
+ * const retryInHalfASecond: PolicyDecision = { type: 'policy.decided', reconnect: true, delayMs: 500 };
+ * ```
+ */
+export interface PolicyDecision {
+  type: 'policy.decided';
+  reconnect: boolean;
+  delayMs: number;
+  /** User policy functions that threw or returned nonsense (their defaults were used). */
+  errors?: unknown[];
+}
 
 /**
  * Commands the machine sends to the socket actor.
+ * - `socket.dial`: the target is resolved: dial it.
+ * - `socket.flush`: the session is open: send what was queued, then let writes through.
+ * - `socket.seal`: the session is ending: new sends queue for the next session; `requested` says who
+ *   ended it (received messages of a session ended by request are reported, not handled).
+ * - `socket.ping`: send a heartbeat ping.
+ * - `socket.judge`: the pong deadline passed: read what input is waiting, then answer `socket.heard`
+ *   or `socket.silent`.
+ * - `socket.close`: send this close frame.
  *
  * @example
  * ```ts
- * import { fromCallback } from 'xstate';
- * import type { SocketActorInput, SocketCommand } from 'wsmachine/machines';
- * // A socket actor that logs the commands it receives.
- * const socket = fromCallback<SocketCommand, SocketActorInput>(({ input, receive }) => {
- *   receive((command) => {
- *     if (command.type === 'socket.close') console.log(`session ${input.sessionId}: close ${command.code}`);
- *     else console.log(`session ${input.sessionId}: ping`);
- *   });
- * });
+ * import type { SocketCommand } from 'wsmachine/machines';
+ * const goodbye: SocketCommand = { type: 'socket.close', code: 1000, reason: 'bye' };
  * ```
  */
-export type SocketCommand = { type: 'socket.close'; code: number; reason: string } | { type: 'socket.ping' };
+export type SocketCommand =
+  | { type: 'socket.dial' }
+  | { type: 'socket.flush' }
+  | { type: 'socket.seal'; requested: EndRequest['kind'] | undefined }
+  | { type: 'socket.ping' }
+  | { type: 'socket.judge' }
+  | { type: 'socket.close'; code: number; reason: string };
 
 /**
- * Input of the invoked socket actor.
+ * Input of the invoked socket actor and of the target (url/headers) actor.
  *
  * @example
  * ```ts
- * import { fromCallback, fromPromise } from 'xstate';
- * import {
- *   type CloseHookOutput,
- *   connectionMachine,
- *   type HookActorInput,
- *   type SocketActorInput,
- *   type SocketCommand,
- * } from 'wsmachine/machines';
- * // Stub actors: every dial opens at once, and closes cleanly when the machine asks.
- * const machine = connectionMachine.provide({
- *   actors: {
- *     socket: fromCallback<SocketCommand, SocketActorInput>(({ input, sendBack, receive }) => {
- *       const sessionId = input.sessionId; // stale events of older sessions are ignored by the machine
- *       sendBack({ type: 'socket.opened', sessionId, protocol: '', response: undefined });
- *       receive((command) => {
- *         if (command.type === 'socket.close') {
- *           const { code, reason } = command;
- *           sendBack({ type: 'socket.closed', sessionId, code, reason, wasClean: true });
- *         }
- *       });
- *     }),
- *     openHook: fromPromise<void, HookActorInput>(async () => {}),
- *     closeHook: fromPromise<CloseHookOutput, HookActorInput>(async () => undefined),
- *   },
- * });
+ * import type { SocketActorInput } from 'wsmachine/machines';
+ * const input: SocketActorInput = { sessionId: 4, attempt: 1, restarting: true, lastClose: undefined };
  * ```
  */
 export interface SocketActorInput {
-  runtime: unknown;
   sessionId: number;
   attempt: number;
   restarting: boolean;
+  /** How the previous session ended (given to url/headers functions as `AttemptInfo.lastClose`). */
   lastClose: CloseInfo | undefined;
+}
+
+/**
+ * What the target actor resolves to: only the redacted URL, for the `connecting` event. The URL and
+ * headers themselves stay with the service that dials (they may carry secrets).
+ *
+ * @example
+ * ```ts
+ * import type { TargetOutput } from 'wsmachine/machines';
+ * const out: TargetOutput = { url: 'wss://***@example.test/feed?token=***' };
+ * ```
+ */
+export interface TargetOutput {
+  url: string;
 }
 
 /**
@@ -362,14 +392,25 @@ export interface SocketActorInput {
  * ```
  */
 export interface HookActorInput {
-  runtime: unknown;
   sessionId: number;
   restarting: boolean;
   protocol: string;
   response: HandshakeResponse | undefined;
-  lastClose: CloseInfo | undefined;
+  /** For onClose: how the session is ending, as far as it is known when the hook runs. */
+  closing: CloseInfo | undefined;
   endRequest: EndRequest | undefined;
 }
+
+/**
+ * Output of the onClose hook actor: the close frame it picked, if any.
+ *
+ * @example
+ * ```ts
+ * import type { CloseHookOutput } from 'wsmachine/machines';
+ * const bye: CloseHookOutput = { code: 4000, reason: 'bye' };
+ * ```
+ */
+export type CloseHookOutput = { code: number; reason: string } | undefined;
 
 /**
  * Events the machine emits for the service to act on (`actor.on(type, ...)`).
@@ -385,19 +426,35 @@ export interface HookActorInput {
  * ```
  */
 export type ConnectionEmitted =
+  /** A start() was accepted (the client was idle or stopped). */
+  | { type: 'start.accepted' }
+  /** A start() arrived while the client was already started. */
+  | { type: 'start.refused' }
+  /** A stop() arrived while the client was idle or stopped: nothing to stop. */
+  | { type: 'stop.acknowledged' }
+  | { type: 'session.dialing'; sessionId: number; attempt: number; url: string }
   | { type: 'session.open'; sessionId: number; restarting: boolean; attempt: number }
-  | { type: 'session.ending'; sessionId: number; requested: EndRequest | undefined; reachedOpen: boolean }
+  | { type: 'session.ending'; sessionId: number; requested: EndRequest | undefined; reached: SessionReach }
   | {
       type: 'session.closed';
       close: CloseInfo;
       closeClass: CloseClass;
-      reachedOpen: boolean;
+      reached: SessionReach;
       restarting: boolean;
       attempt: number;
       requested: EndRequest['kind'] | undefined;
+      /** A reconnect attempt (or, with retryOnStart, any attempt) failed before opening: onRestartError's cue. */
+      attemptFailed: boolean;
     }
   | { type: 'connection.error'; error: unknown; sessionId: number; hook?: string }
   | { type: 'reconnect.scheduled'; attempt: number; delayMs: number; cause: unknown }
   | { type: 'heartbeat.sent'; sessionId: number }
   | { type: 'heartbeat.missed'; sessionId: number; missed: number }
-  | { type: 'client.stopped'; error: unknown; requested: EndRequest['kind'] | undefined; hasOpened: boolean };
+  | {
+      type: 'client.stopped';
+      error: unknown;
+      requested: 'stop' | 'exit' | undefined;
+      hasOpened: boolean;
+      /** Why no reconnect followed a session nobody asked to end. */
+      because: 'requested' | 'firstStart' | 'policy' | 'failed';
+    };

@@ -2,5 +2,5 @@
  * `wsmachine/machines`: the pure statecharts and their types, for embedding, visualizing and
  * model-based testing.
  */
-export { connectionMachine, type ConnectionMachine, type CloseHookOutput } from './connection.machine.js';
+export { connectionMachine, policyFacts, type ConnectionMachine } from './connection.machine.js';
 export type * from './connection.types.js';

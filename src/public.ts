@@ -21,5 +21,5 @@ export { redactUrl } from './redact.js';
 export type * from './transport/adapter.js';
 export { createNativeAdapter } from './transport/native.js';
 export type * from './types.js';
-export type { ExclusiveSession } from './session/dispatcher.js';
+export type { ExclusiveSession } from './session/dispatch-types.js';
 export { INSTRUMENT, type Instrumentation, type RequestOutcome } from './client.js';

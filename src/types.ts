@@ -507,18 +507,28 @@ export interface ClientOptions {
 export interface InboundOptions {
   /** Pause reading at this many queued messages. @default 1000 */
   highWaterMark?: number;
-  /** ... or at this many queued bytes (text counted in UTF-16 units). @default 16_777_216 (16 MiB) */
+  /** ... or at this many queued bytes (UTF-8 for text). @default 16_777_216 (16 MiB) */
   highWaterBytes?: number;
   /** Resume reading at this many queued messages. @default 100 */
   lowWaterMark?: number;
-  /** Hard bound; reached only where reading cannot be paused. @default 100_000 */
+  /**
+   * Hard bound in messages; reached only where reading cannot be paused (browsers). Past it the queued
+   * messages are reported `unhandled` and the session restarts. @default 100_000
+   */
   maxQueued?: number;
+  /** Hard bound in bytes, likewise (at least `highWaterBytes`). @default 268_435_456 (256 MiB) */
+  maxQueuedBytes?: number;
   /**
    * Buffer of each `messages()` iterator before it ends with QueueOverflowError. Keep it above the
    * number of messages one socket read can hold (a 64 KiB read holds ~21,800 of the smallest frames),
    * because the whole read is delivered before any reader runs. @default 100_000
    */
   iteratorBufferSize?: number;
+  /**
+   * Bytes each `messages()` iterator may hold (one message of any size always fits) before it ends
+   * with QueueOverflowError; what it held is reported `unhandled`. @default 16_777_216 (16 MiB)
+   */
+  iteratorBufferBytes?: number;
 }
 
 /**
@@ -565,6 +575,11 @@ export interface ClientEvents {
   pong: { rttMs: number };
   'heartbeat-missed': { missed: number };
   undelivered: { messages: Data[]; reason: WsmError };
+  /**
+   * Received messages that were not handed to a handler, an iterator, an exclusive section or a
+   * request, with why (the inbound twin of `undelivered`).
+   */
+  unhandled: { messages: Message[]; reason: WsmError };
   stopped: { error: unknown };
 }
 
@@ -588,6 +603,8 @@ export interface ClientStats {
   bytesOut: number;
   /** Sessions that opened. */
   sessions: number;
+  /** Dials made: every connection attempt, opened or not (each has its own `sessionId`). */
+  dials: number;
   /** Reconnect dials made. */
   reconnects: number;
   pendingRequests: number;
@@ -598,7 +615,9 @@ export interface ClientStats {
   inboundQueued: number;
   /** The highest `inboundQueued` seen. */
   inboundQueuePeak: number;
-  /** Incoming messages of an ended session that were not handed to `onMessage`. */
+  /** Received messages reported in `unhandled` events so far. */
+  unhandled: number;
+  /** The same count as `unhandled` (its name in the first release). */
   inboundDiscarded: number;
   /** Round trip of the last answered heartbeat ping. */
   lastRttMs: number | undefined;

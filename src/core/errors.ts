@@ -41,6 +41,8 @@ export const ErrorCodes = {
   HOOK: 'WSM_ERR_HOOK',
   QUEUE_OVERFLOW: 'WSM_ERR_QUEUE_OVERFLOW',
   PROTOCOL: 'WSM_ERR_PROTOCOL',
+  NOT_BOUND: 'WSM_ERR_NOT_BOUND',
+  UNHANDLED: 'WSM_ERR_UNHANDLED',
 } as const;
 
 /**
@@ -115,7 +117,13 @@ export class WsmError extends Error {
  * ```
  */
 export function isWsmError(value: unknown): value is WsmError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  // A thrown value may be hostile (a revoked Proxy, a getter that throws): looking must not throw.
+  try {
+    return (value as Record<symbol, unknown>)[BRAND] === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -204,8 +212,15 @@ export class InvalidStateError extends WsmError {
  * ```
  */
 export class StartError extends WsmError {
-  constructor(cause: unknown) {
-    super(ErrorCodes.START, `Could not start: ${messageOf(cause)}`, { cause });
+  /** @param during what failed, when the cause alone does not say (e.g. `'onOpen failed'`). */
+  constructor(cause: unknown, during?: string) {
+    super(
+      ErrorCodes.START,
+      `Could not start: ${during === undefined ? '' : `${during}: `}${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -493,10 +508,13 @@ export class InvalidCloseError extends WsmError {
 export class HookError extends WsmError {
   readonly hook: string;
   readonly sessionId: number | undefined;
-  constructor(hook: string, cause: unknown, sessionId?: number) {
+  /** What the hook was called with, when that helps (for `prepare`: the raw Message). */
+  readonly input?: unknown;
+  constructor(hook: string, cause: unknown, sessionId?: number, input?: unknown) {
     super(ErrorCodes.HOOK, `The ${hook} hook threw: ${messageOf(cause)}`, { cause });
     this.hook = hook;
     this.sessionId = sessionId;
+    if (input !== undefined) this.input = input;
   }
 }
 
@@ -530,6 +548,48 @@ export class ProtocolError extends WsmError {
 }
 
 /**
+ * The connection machine was run without the service that binds it to sockets and hooks
+ * (`createActor(connectionMachine)`). It cannot dial by itself: run it through `createClient()`, or
+ * embed it in your own machine with `fromClient()`. To test the machine alone, provide its actors with
+ * `connectionMachine.provide({ actors: { socket, target, openHook, closeHook } })`.
+ *
+ * @example
+ * ```ts
+ * import { createActor } from 'xstate';
+ * import { connectionMachine } from 'wsmachine/machines';
+ * const actor = createActor(connectionMachine, { input: { config } });
+ * actor.subscribe({ error: (e) => console.error(e) }); // MachineNotBoundError on the first start
+ * ```
+ */
+export class MachineNotBoundError extends WsmError {
+  constructor(what: string) {
+    super(
+      ErrorCodes.NOT_BOUND,
+      `The connection machine has no ${what === 'input' ? 'input (`{ config }`)' : `"${what}" actor`}: it runs ` +
+        'only inside a client. Use createClient(options) (client.actor is the running machine), or ' +
+        'fromClient() to invoke it from your own machine; to test the machine alone, give it input and ' +
+        'provide its actors with connectionMachine.provide({ actors: { socket, target, openHook, closeHook } }).',
+    );
+  }
+}
+
+/**
+ * Received messages that were not handed to a handler, an iterator, an exclusive section or a
+ * request (the inbound twin of {@link UndeliveredError}): reported on the `error` channel only when
+ * nothing listens to the `unhandled` event.
+ *
+ * @example
+ * ```ts
+ * client.on('unhandled', ({ messages, reason }) => console.warn(messages.length, 'not handled:', reason.message));
+ * ```
+ */
+export class UnhandledMessagesError extends WsmError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.UNHANDLED, message, { cause });
+  }
+}
+
+/**
  * A short, log-safe description of any value (never prints whole objects).
  *
  * @example
@@ -541,6 +601,15 @@ export class ProtocolError extends WsmError {
  * ```
  */
 export function describeValue(value: unknown): string {
+  // Thrown values can be hostile (a revoked Proxy, getters that throw): describing must never throw.
+  try {
+    return describeUnsafe(value);
+  } catch {
+    return 'an unreadable value';
+  }
+}
+
+function describeUnsafe(value: unknown): string {
   if (typeof value === 'string') {
     // A URL may carry credentials or a token in its query: never print those.
     const safe = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value;
@@ -564,7 +633,14 @@ export function describeValue(value: unknown): string {
  * ```
  */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  try {
+    if (error instanceof Error) {
+      const message = error.message;
+      if (typeof message === 'string') return message;
+    }
+  } catch {
+    // A Proxy of an Error whose traps throw: fall through to the safe description.
+  }
   return describeValue(error);
 }
 

@@ -18,17 +18,29 @@ export class Message {
   readonly binary: boolean;
   /** The session the message arrived on. */
   readonly sessionId: number;
-  /** `clock.now()` when it arrived. */
+  /**
+   * `clock.now()` when it arrived: monotonic milliseconds (`performance.now()` by default), comparable
+   * with other readings of the client's clock, not a wall date (use `Date.now()` in your handler).
+   */
   readonly receivedAt: number;
+  /** Size in bytes: UTF-8 for text, as every size in wsmachine. */
+  readonly bytes: number;
   /** The result of the `prepare` option, when one is set (computed once per message). */
   prepared?: unknown;
   private parsed: unknown = NOT_PARSED;
 
-  constructor(data: string | Uint8Array, binary: boolean, sessionId: number, receivedAt: number) {
+  constructor(
+    data: string | Uint8Array,
+    binary: boolean,
+    sessionId: number,
+    receivedAt: number,
+    bytes?: number,
+  ) {
     this.data = data;
     this.binary = binary;
     this.sessionId = sessionId;
     this.receivedAt = receivedAt;
+    this.bytes = bytes ?? (typeof data === 'string' ? utf8Length(data) : data.byteLength);
   }
 
   /**
@@ -44,5 +56,7 @@ export class Message {
     return this.parsed as T;
   }
 }
+
+import { utf8Length } from './utf8.js';
 
 const NOT_PARSED: unique symbol = Symbol('not parsed');

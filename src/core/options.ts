@@ -49,9 +49,11 @@ export const DEFAULTS = {
     highWaterBytes: 16 * 1024 * 1024,
     lowWaterMark: 100,
     maxQueued: 100_000,
+    maxQueuedBytes: 256 * 1024 * 1024,
     // Above one 64 KiB socket read of the smallest frames (~21,800): ws hands over a whole read at
     // once, before any reader can run, so a smaller bound would end iterators that are being read.
     iteratorBufferSize: 100_000,
+    iteratorBufferBytes: 16 * 1024 * 1024,
   },
 } as const;
 
@@ -61,7 +63,9 @@ export interface ResolvedInbound {
   highWaterBytes: number;
   lowWaterMark: number;
   maxQueued: number;
+  maxQueuedBytes: number;
   iteratorBufferSize: number;
+  iteratorBufferBytes: number;
 }
 
 /** Reconnect policy after defaults. */
@@ -455,7 +459,9 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     'highWaterBytes',
     'lowWaterMark',
     'maxQueued',
+    'maxQueuedBytes',
     'iteratorBufferSize',
+    'iteratorBufferBytes',
   ]);
   const id = DEFAULTS.inbound;
   const inbound: ResolvedInbound = {
@@ -463,13 +469,27 @@ export function resolveOptions(input: unknown, adapter: AdapterFacts): ResolvedO
     highWaterBytes: c.int('inbound.highWaterBytes', ib.highWaterBytes, id.highWaterBytes, 1),
     lowWaterMark: c.int('inbound.lowWaterMark', ib.lowWaterMark, id.lowWaterMark, 0),
     maxQueued: c.int('inbound.maxQueued', ib.maxQueued, id.maxQueued, 1),
+    maxQueuedBytes: c.int('inbound.maxQueuedBytes', ib.maxQueuedBytes, id.maxQueuedBytes, 1),
     iteratorBufferSize: c.int('inbound.iteratorBufferSize', ib.iteratorBufferSize, id.iteratorBufferSize, 1),
+    iteratorBufferBytes: c.int(
+      'inbound.iteratorBufferBytes',
+      ib.iteratorBufferBytes,
+      id.iteratorBufferBytes,
+      1,
+    ),
   };
   if (inbound.lowWaterMark >= inbound.highWaterMark) {
     c.add(
       'inbound.lowWaterMark',
       inbound.lowWaterMark,
       `an integer below inbound.highWaterMark (${inbound.highWaterMark})`,
+    );
+  }
+  if (inbound.maxQueuedBytes < inbound.highWaterBytes) {
+    c.add(
+      'inbound.maxQueuedBytes',
+      inbound.maxQueuedBytes,
+      `an integer >= inbound.highWaterBytes (${inbound.highWaterBytes})`,
     );
   }
   if (inbound.maxQueued < inbound.highWaterMark) {

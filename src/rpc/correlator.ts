@@ -13,6 +13,7 @@
 import { RequestAbortedError, RequestTimeoutError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
 import type { Clock, Data } from '../core/types.js';
+import { DeadlineHeap } from './deadline-heap.js';
 
 /** One pending request. */
 export interface PendingEntry {
@@ -62,66 +63,6 @@ export interface RegisterInput {
   reject: (error: unknown) => void;
 }
 
-/** A min-heap of [deadline, entry] pairs; entries that settled early are skipped lazily. */
-class DeadlineHeap {
-  private readonly items: PendingEntry[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): PendingEntry | undefined {
-    return this.items[0];
-  }
-
-  push(entry: PendingEntry): void {
-    const a = this.items;
-    a.push(entry);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent]!.deadline <= entry.deadline) break;
-      a[i] = a[parent]!;
-      i = parent;
-    }
-    a[i] = entry;
-  }
-
-  pop(): PendingEntry | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    let i = 0;
-    const n = a.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && a[r]!.deadline < a[l]!.deadline ? r : l;
-      if (a[c]!.deadline >= last.deadline) break;
-      a[i] = a[c]!;
-      i = c;
-    }
-    a[i] = last;
-    return top;
-  }
-
-  clear(): void {
-    this.items.length = 0;
-  }
-
-  /** Drops entries that settled early, so memory stays proportional to what is pending. */
-  compact(): void {
-    const a = this.items;
-    let n = 0;
-    for (let i = 0; i < a.length; i++) if (!a[i]!.settled) a[n++] = a[i]!;
-    a.length = n;
-    // A sorted array is a valid min-heap; deadlines arrive nearly sorted, so this is cheap.
-    a.sort((x, y) => x.deadline - y.deadline);
-  }
-}
-
 /** Matching configuration. */
 export interface CorrelatorConfig {
   keyOfResponse: ((message: Message) => unknown) | undefined;
@@ -141,7 +82,7 @@ export class Correlator {
    * checks `hasKey` first), and no user key can be an entry object, so the two kinds never collide.
    */
   private readonly pending = new Map<unknown, PendingEntry>();
-  private readonly heap = new DeadlineHeap();
+  private readonly heap = new DeadlineHeap<PendingEntry>();
   private nextId = 1;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;

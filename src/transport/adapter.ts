@@ -153,8 +153,11 @@ export interface AdapterCloseInfo {
  */
 export interface ConnectionListener {
   onOpen(info: OpenInfo): void;
-  /** Text as `string`, binary as `Uint8Array`. */
-  onMessage(data: string | Uint8Array, binary: boolean): void;
+  /**
+   * Text as `string`, binary as `Uint8Array`. `bytes` is the size on the wire when the adapter has it
+   * for free (UTF-8 for text); otherwise the client counts it.
+   */
+  onMessage(data: string | Uint8Array, binary: boolean, bytes?: number): void;
   /** Exactly once per connection. */
   onClose(info: AdapterCloseInfo): void;
   /** A protocol pong arrived (only adapters with `protocolPing`). */
@@ -204,6 +207,11 @@ export interface SocketConnection {
   resume?(): void;
   /** Bytes written but not yet handed to the OS. */
   readonly bufferedAmount: number;
+  /**
+   * Bytes read from the network so far, where the adapter can see them (Node). The heartbeat counts
+   * a frame still arriving as life: a big message on a slow link is not a dead peer.
+   */
+  readonly bytesRead?: number | undefined;
 }
 
 /**

@@ -162,8 +162,8 @@ class WsConnection implements SocketConnection {
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.closed) return;
       // A Buffer is a Uint8Array: hand it over as is (no wrapper object per binary frame).
-      if (isBinary) this.listener.onMessage(data, true);
-      else this.listener.onMessage(data.toString(), false);
+      if (isBinary) this.listener.onMessage(data, true, data.length);
+      else this.listener.onMessage(data.toString(), false, data.length);
     });
     socket.on('unexpected-response', (_req, res) => {
       const retryAfter = res.headers['retry-after'];
@@ -205,6 +205,12 @@ class WsConnection implements SocketConnection {
 
   get bufferedAmount(): number {
     return this.socket?.bufferedAmount ?? 0;
+  }
+
+  /** What the net.Socket under ws has read (ws keeps it in `_socket`, stable across ws 8). */
+  get bytesRead(): number | undefined {
+    return (this.socket as unknown as { _socket?: { bytesRead?: number } | null } | undefined)?._socket
+      ?.bytesRead;
   }
 
   send(data: Data): void {

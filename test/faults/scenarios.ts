@@ -65,6 +65,7 @@ const CONTRACT = 'test/contract/adapter-contract.ts';
 const CORRELATOR = 'test/unit/correlator.test.ts';
 const NATIVE_PARITY = 'test/integration/native-parity.test.ts';
 const FRAGMENTS = 'test/integration/fragments.test.ts';
+const EVENTS = 'test/unit/events.test.ts';
 
 const PROTOCOL_VIOLATION =
   'row %i: %s -> the client fails the connection with %i, python sees that code, no reconnect';
@@ -809,6 +810,26 @@ export const SCENARIOS: FaultScenario[] = [
         file: FRAGMENTS,
         name: 'createWsAdapter({ maxFragments }) overrides the limit derived from maxPayloadBytes',
         peer: 'tcp',
+      },
+    ],
+  },
+  {
+    row: 42,
+    scenario: '(issue 21.9) off(event, fn) for a listener added with once(event, fn)',
+    expected: 'The listener is removed: it never runs.',
+    asserted:
+      "once('open', fn) then off('open', fn) on a real client: fn is not called when the client opens, other once listeners are; off removes the first registration of fn (on or once), an unsubscribe function exactly its own; a once listener runs once even when its event is emitted again from a listener.",
+    tests: [
+      {
+        file: EVENTS,
+        name: "once('open', fn) then off('open', fn): fn is not called when the client opens",
+        peer: 'memory',
+      },
+      { file: EVENTS, name: 'off(event, fn) removes a listener added with once(event, fn)', peer: 'memory' },
+      {
+        file: EVENTS,
+        name: 'a once listener runs once when a listener before it emits the same event again',
+        peer: 'memory',
       },
     ],
   },

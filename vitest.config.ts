@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /** Files that need Node's built-in WebSocket (on Node 20: only with --experimental-websocket). */
-const NATIVE_WEBSOCKET_FILES = ['test/contract/native.test.ts', 'test/integration/native-client.test.ts'];
+const NATIVE_WEBSOCKET_FILES = [
+  'test/contract/native.test.ts',
+  'test/integration/native-client.test.ts',
+  'test/integration/native-parity.test.ts',
+];
 
 export default defineConfig({
   test: {

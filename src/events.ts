@@ -8,6 +8,8 @@
 import mittImport from 'mitt';
 
 type Handler = (payload: any) => void;
+/** A `once` wrapper keeps the listener it wraps, so `off(event, listener)` can find it. */
+type OnceWrapper = Handler & { readonly listener: Handler };
 interface MittLike {
   all: Map<string, Handler[]>;
   on(type: string, handler: Handler): void;
@@ -34,12 +36,30 @@ export class Emitter<Events extends Record<string, unknown>> {
   private add(event: string, listener: Handler): () => void {
     this.bus.on(event, listener);
     this.snapshots.delete(event);
-    return () => this.remove(event, listener);
+    return () => this.remove(event, listener, true);
   }
 
-  private remove(event: string, listener?: Handler): void {
-    this.bus.off(event, listener);
-    this.snapshots.delete(event);
+  /**
+   * Removes the first listener (in registration order) that is `listener` or, unless `exact`, a
+   * `once` wrapper of it; every listener of `event` when none is given. The unsubscribe functions pass
+   * `exact`: each removes the very registration that returned it.
+   */
+  private remove(event: string, listener?: Handler, exact = false): void {
+    if (listener === undefined) {
+      this.bus.off(event);
+      this.snapshots.delete(event);
+      return;
+    }
+    const list = this.bus.all.get(event);
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      const h = list[i]!;
+      if (h === listener || (!exact && (h as Partial<OnceWrapper>).listener === listener)) {
+        list.splice(i, 1);
+        this.snapshots.delete(event);
+        return;
+      }
+    }
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -47,17 +67,28 @@ export class Emitter<Events extends Record<string, unknown>> {
     return this.add(event, listener);
   }
 
-  /** Removes a listener (or every listener of `event` when none is given). */
+  /**
+   * Removes a listener added with `on` or `once` (the first one added, if it was added more than
+   * once), or every listener of `event` when none is given.
+   */
   off<K extends keyof Events & string>(event: K, listener?: (payload: Events[K]) => void): void {
     this.remove(event, listener);
   }
 
   /** Adds a listener that runs once; returns a function that removes it. */
   once<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): () => void {
-    const wrapper = (payload: Events[K]) => {
-      this.remove(event, wrapper);
-      listener(payload);
-    };
+    // `fired`: an emit already under way (a nested emit of the same event, from a listener) still
+    // holds the wrapper in its snapshot and must not call the listener a second time.
+    let fired = false;
+    const wrapper = Object.assign(
+      (payload: Events[K]) => {
+        if (fired) return;
+        fired = true;
+        this.remove(event, wrapper, true);
+        listener(payload);
+      },
+      { listener: listener as Handler },
+    );
     return this.add(event, wrapper);
   }
 

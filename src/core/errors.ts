@@ -465,7 +465,13 @@ export class HeartbeatTimeoutError extends WsmError {
 }
 
 /**
- * A message was larger than `maxPayloadBytes`; the session was closed with 1009.
+ * A message was larger than `maxPayloadBytes`, or arrived in more pieces than the adapter keeps for
+ * one message (see the fragment limit in the README); the session was closed with 1009.
+ *
+ * @param limit the `maxPayloadBytes` in force.
+ * @param size the message's size, when known.
+ * @param options `message` replaces the default text (for a limit other than the size); `cause` is
+ *   the runtime's own error.
  *
  * @example
  * ```ts
@@ -473,11 +479,12 @@ export class HeartbeatTimeoutError extends WsmError {
  * ```
  */
 export class MessageTooBigError extends WsmError {
-  constructor(limit: number, size?: number) {
+  constructor(limit: number, size?: number, options: { message?: string; cause?: unknown } = {}) {
     super(
       ErrorCodes.MESSAGE_TOO_BIG,
-      `A message exceeded maxPayloadBytes (${limit} bytes${size === undefined ? '' : `; got ${size}`})`,
-      { closeCode: 1009 },
+      options.message ??
+        `A message exceeded maxPayloadBytes (${limit} bytes${size === undefined ? '' : `; got ${size}`})`,
+      { closeCode: 1009, cause: options.cause },
     );
   }
 }

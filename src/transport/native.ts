@@ -12,9 +12,15 @@
  *   closed at once;
  * - Node 20's built-in client never fires `close` after a rejected handshake: an `error` before
  *   `open` ends the connection itself;
+ * - Node's built-in client fires nothing when the server's close frame arrives and the server keeps
+ *   the TCP connection open (the state stays CLOSING, sends vanish): in Node the adapter watches the
+ *   ready state and ends such a session within `closeTimeoutMs`, with the server's code where the
+ *   runtime lets it (see native-runtime.ts);
+ * - protocol violations that Node's client reports (`error`, then `close` 1006) are classified as the
+ *   ws adapter classifies them (1002, 1007 for invalid UTF-8);
  * - `binaryType = 'arraybuffer'`, delivered as `Uint8Array`.
  */
-import { ConnectError, MessageTooBigError } from '../core/errors.js';
+import { ConnectError, MessageTooBigError, isWsmError } from '../core/errors.js';
 import type { Data } from '../core/types.js';
 import type {
   AdapterCloseInfo,
@@ -23,6 +29,7 @@ import type {
   SocketAdapter,
   SocketConnection,
 } from './adapter.js';
+import { classifyRuntimeFailure, destroyTransport, isNodeRuntime } from './native-runtime.js';
 
 /** The subset of the WHATWG WebSocket this adapter uses. */
 interface WebSocketLike {
@@ -39,22 +46,34 @@ interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 type WebSocketCtor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+type Timer = ReturnType<typeof setTimeout>;
 
 const OPEN = 1;
+const CLOSING = 2;
 const encoder = new TextEncoder();
 
 class NativeConnection implements SocketConnection {
   private readonly socket: WebSocketLike | undefined;
   private readonly listener: ConnectionListener;
   private readonly maxPayloadBytes: number;
+  private readonly closeTimeoutMs: number;
   private opened = false;
   private closed = false;
+  /** We started the close (close(), terminate() or an abandon): CLOSING is then ours, not the server's. */
+  private closeRequested = false;
   /** The code we meant to close with, when the runtime could not send it. */
   private intended: { code: number; reason: string; error?: unknown } | undefined;
+  /** A violation the runtime reported with `error` on the open connection, for the `close` after it. */
+  private failure: Error | undefined;
+  /** Node: the ready-state watch, and the deadline once the server's close frame has been seen. */
+  private watch: Timer | undefined;
+  private watchPeriodMs = 0;
+  private deadline: Timer | undefined;
 
   constructor(Ctor: WebSocketCtor, request: ConnectRequest, listener: ConnectionListener) {
     this.listener = listener;
     this.maxPayloadBytes = request.maxPayloadBytes;
+    this.closeTimeoutMs = request.closeTimeoutMs;
     let socket: WebSocketLike;
     try {
       socket = new Ctor(request.url, request.protocols ?? []);
@@ -74,6 +93,7 @@ class NativeConnection implements SocketConnection {
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       this.opened = true;
+      if (isNodeRuntime()) this.watchForServerClose();
       this.listener.onOpen({ protocol: socket.protocol, extensions: socket.extensions });
     };
     socket.onmessage = (ev) => {
@@ -96,18 +116,21 @@ class NativeConnection implements SocketConnection {
         this.listener.onMessage(bytes, true);
       }
     };
-    socket.onerror = () => {
-      if (!this.opened) {
-        // Node 20's undici never fires `close` after a rejected upgrade; browsers fire error then
-        // close 1006. Ending here covers both without waiting.
-        this.abandon();
-        this.finish({
-          code: 1006,
-          reason: '',
-          wasClean: false,
-          error: new ConnectError('Could not connect (the browser hides the reason)'),
-        });
+    socket.onerror = (ev) => {
+      if (this.opened) {
+        // The runtime failed the connection; its `close` (1006) follows and reports this instead.
+        this.failure ??= classifyRuntimeFailure(ev, this.maxPayloadBytes);
+        return;
       }
+      // Node 20's undici never fires `close` after a rejected upgrade; browsers fire error then
+      // close 1006. Ending here covers both without waiting.
+      this.abandon();
+      this.finish({
+        code: 1006,
+        reason: '',
+        wasClean: false,
+        error: new ConnectError('Could not connect (the browser hides the reason)'),
+      });
     };
     socket.onclose = (ev) => {
       const intended = this.intended;
@@ -118,8 +141,58 @@ class NativeConnection implements SocketConnection {
           wasClean: ev.wasClean,
           ...(intended.error === undefined ? {} : { error: intended.error }),
         });
+      } else if (this.failure !== undefined && ev.code === 1006) {
+        const error = this.failure;
+        const code = isWsmError(error) && error.closeCode !== undefined ? error.closeCode : 1006;
+        this.finish({ code, reason: '', wasClean: false, error });
       } else this.finish({ code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
     };
+  }
+
+  /**
+   * Node's client fires no event when the server's close frame arrives: it only moves to CLOSING and
+   * waits for the server to close TCP. Watch the ready state (unref'd: the socket itself keeps the
+   * process alive), at half of `closeTimeoutMs`, so detection plus the wait below fit in it.
+   */
+  private watchForServerClose(): void {
+    this.watchPeriodMs = Math.min(Math.max(this.closeTimeoutMs / 2, 25), 1_000);
+    this.watch = setInterval(() => this.checkServerClose(), this.watchPeriodMs);
+    (this.watch as { unref?: () => void }).unref?.();
+  }
+
+  /** Called by the watch and by a refused send: has the server started the closing handshake? */
+  private checkServerClose(): void {
+    const socket = this.socket;
+    if (socket === undefined || this.closed || this.closeRequested || this.deadline !== undefined) return;
+    if (this.watch === undefined || socket.readyState !== CLOSING) return;
+    clearInterval(this.watch);
+    this.watch = undefined;
+    // RFC 6455 §7.1.1: the server closes TCP first. Give it the rest of closeTimeoutMs, then end it.
+    this.deadline = setTimeout(
+      () => this.endServerClose(),
+      Math.max(0, this.closeTimeoutMs - this.watchPeriodMs),
+    );
+  }
+
+  private endServerClose(): void {
+    this.deadline = undefined;
+    const socket = this.socket;
+    if (socket === undefined || this.closed) return;
+    // undici v6: ending the TCP connection makes the runtime fire `close` with the server's code and
+    // reason (wasClean, the handshake completed). One more period bounds that, in case it does not.
+    if (destroyTransport(socket)) {
+      this.deadline = setTimeout(() => this.giveUpServerClose(), this.watchPeriodMs);
+      return;
+    }
+    this.giveUpServerClose();
+  }
+
+  /** The runtime keeps the server's close code to itself: report 1005 (no status known). */
+  private giveUpServerClose(): void {
+    this.deadline = undefined;
+    if (this.closed) return;
+    this.abandon();
+    this.finish({ code: 1005, reason: '', wasClean: false });
   }
 
   private tooBig(size: number): void {
@@ -133,6 +206,7 @@ class NativeConnection implements SocketConnection {
   private abandon(): void {
     const socket = this.socket;
     if (socket === undefined) return;
+    this.closeRequested = true;
     socket.onopen = null;
     socket.onmessage = null;
     socket.onerror = null;
@@ -142,11 +216,18 @@ class NativeConnection implements SocketConnection {
     } catch {
       // Closing a socket that is still CONNECTING may throw in some runtimes; it is abandoned anyway.
     }
+    // Node's client cannot end a CLOSING connection through the API: where its TCP socket is
+    // reachable, end it, so a peer that never answers cannot keep the socket (and Node) alive.
+    destroyTransport(socket);
   }
 
   private finish(info: AdapterCloseInfo): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watch);
+    clearTimeout(this.deadline);
+    this.watch = undefined;
+    this.deadline = undefined;
     this.listener.onClose(info);
   }
 
@@ -155,9 +236,14 @@ class NativeConnection implements SocketConnection {
   }
 
   send(data: Data): void {
-    if (this.socket === undefined || this.socket.readyState !== OPEN)
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== OPEN) {
+      // Node's client ignores sends once the server's close frame arrived: refuse them (the client
+      // queues them for the next session) and start ending this one now.
+      if (socket?.readyState === CLOSING) this.checkServerClose();
       throw new ConnectError('The socket is not open');
-    this.socket.send(data);
+    }
+    socket.send(data);
   }
 
   close(code: number, reason: string): void {
@@ -166,6 +252,7 @@ class NativeConnection implements SocketConnection {
     // Browsers accept only 1000 and 3000-4999 from script: send 1000 and report the intended code.
     const sendable = code === 1000 || (code >= 3000 && code <= 4999);
     if (!sendable) this.intended = { code, reason };
+    this.closeRequested = true;
     socket.close(sendable ? code : 1000, reason);
   }
 

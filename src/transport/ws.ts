@@ -9,7 +9,9 @@
  * - binary data as a `Uint8Array` (the `Buffer` ws made, which is one: no copy, no wrapper), text as
  *   `string`;
  * - errors classified: TLS -> {@link TlsError}, protocol violations -> {@link ProtocolError} with the
- *   code ws sent (1002/1007), oversize -> {@link MessageTooBigError} (1009), dial -> {@link ConnectError}.
+ *   code ws sent (1002/1007), oversize -> {@link MessageTooBigError} (1009), dial -> {@link ConnectError};
+ * - a fragment limit that follows `maxPayloadBytes` ({@link maxFragmentsFor}) instead of ws's fixed
+ *   16,384, which refused legal messages; a message over it is a {@link MessageTooBigError}.
  */
 import WebSocket, { type ClientOptions } from 'ws';
 import {
@@ -67,8 +69,51 @@ const TLS_ERROR_CODES = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
+/** ws's own default `maxFragments`: the floor of the limit, so no message ws accepts is refused. */
+const WS_DEFAULT_MAX_FRAGMENTS = 16_384;
+/** ws's own default `maxBufferedChunks` (socket reads held while one frame's payload arrives). */
+const WS_DEFAULT_MAX_BUFFERED_CHUNKS = 262_144;
+/**
+ * Payload bytes allowed per fragment. ws holds ~107 B of heap for each fragment of a message until
+ * the last one arrives (measured on Node 20 with 10^5 and 10^6 one-byte fragments), so one fragment
+ * per 128 B of `maxPayloadBytes` keeps that bookkeeping below the payload bound itself: a message
+ * costs at most about twice `maxPayloadBytes`, however the server fragments it.
+ */
+const PAYLOAD_BYTES_PER_FRAGMENT = 128;
+
+/**
+ * The most fragments one message may arrive in over the ws adapter: `maxPayloadBytes / 128`, and
+ * never fewer than ws's default 16,384 (64 MiB, the default `maxPayloadBytes`, allows 524,288).
+ * `createWsAdapter({ maxFragments })` overrides it.
+ */
+function maxFragmentsFor(maxPayloadBytes: number): number {
+  return Math.max(WS_DEFAULT_MAX_FRAGMENTS, Math.ceil(maxPayloadBytes / PAYLOAD_BYTES_PER_FRAGMENT));
+}
+
+/**
+ * ws reports both of its piece limits with one code and 1008, as if the server broke the protocol.
+ * A message in many pieces is legal: it is over a size-like limit of ours, so it is reported as
+ * too big (1009), saying which limit and how to raise it.
+ */
+function tooManyPieces(
+  error: unknown,
+  maxPayloadBytes: number,
+  options: WsClientOptions,
+): MessageTooBigError {
+  const chunks = /buffered chunks/i.test(messageOf(error));
+  const message = chunks
+    ? `A message frame arrived in more than ${options.maxBufferedChunks ?? WS_DEFAULT_MAX_BUFFERED_CHUNKS} socket reads (ws's maxBufferedChunks): raise it with createWsAdapter({ maxBufferedChunks })`
+    : `A message arrived in more than ${options.maxFragments ?? maxFragmentsFor(maxPayloadBytes)} fragments, the most the ws adapter keeps for one message with maxPayloadBytes ${maxPayloadBytes} (one per ${PAYLOAD_BYTES_PER_FRAGMENT} bytes): raise maxPayloadBytes, or set createWsAdapter({ maxFragments })`;
+  return new MessageTooBigError(maxPayloadBytes, undefined, { message, cause: error });
+}
+
 /** Maps a `ws`/Node error to a typed wsmachine error. */
-function classifyWsError(error: unknown, opened: boolean, maxPayloadBytes: number): unknown {
+function classifyWsError(
+  error: unknown,
+  opened: boolean,
+  maxPayloadBytes: number,
+  options: WsClientOptions = {},
+): unknown {
   if (isWsmError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
@@ -76,6 +121,7 @@ function classifyWsError(error: unknown, opened: boolean, maxPayloadBytes: numbe
       return new TlsError(`TLS verification failed: ${messageOf(error)}`, error);
     }
     if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return new MessageTooBigError(maxPayloadBytes);
+    if (code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return tooManyPieces(error, maxPayloadBytes, options);
     if (code === 'WS_ERR_INVALID_UTF8')
       return new ProtocolError(`Invalid UTF-8 from the server`, 1007, error);
     if (code.startsWith('WS_ERR_')) {
@@ -103,6 +149,7 @@ class WsConnection implements SocketConnection {
   private readonly socket: WebSocket | undefined;
   private readonly listener: ConnectionListener;
   private readonly maxPayloadBytes: number;
+  private readonly options: WsClientOptions;
   private opened = false;
   private closed = false;
   private error: unknown;
@@ -118,6 +165,7 @@ class WsConnection implements SocketConnection {
   constructor(request: ConnectRequest, listener: ConnectionListener, options: WsClientOptions) {
     this.listener = listener;
     this.maxPayloadBytes = request.maxPayloadBytes;
+    this.options = options;
     let socket: WebSocket;
     try {
       const wsOptions: ClientOptions & { closeTimeout?: number } = {
@@ -125,6 +173,7 @@ class WsConnection implements SocketConnection {
         ...options,
         ...(request.headers ? { headers: request.headers } : {}),
         maxPayload: request.maxPayloadBytes,
+        maxFragments: options.maxFragments ?? maxFragmentsFor(request.maxPayloadBytes),
         // Never wait ws's default 30 s for a dead peer's close frame (the option exists since ws 8.18;
         // @types/ws does not know it yet).
         closeTimeout: request.closeTimeoutMs,
@@ -178,7 +227,8 @@ class WsConnection implements SocketConnection {
     });
     socket.on('error', (error) => {
       // Keep the first, most specific error (a HandshakeError beats ws's "closed before established").
-      if (this.error === undefined) this.error = classifyWsError(error, this.opened, this.maxPayloadBytes);
+      if (this.error === undefined)
+        this.error = classifyWsError(error, this.opened, this.maxPayloadBytes, this.options);
     });
     socket.on('close', (code: number, reason: Buffer) => {
       const error = this.error;
@@ -264,7 +314,9 @@ class WsConnection implements SocketConnection {
  * Creates the Node adapter over the `ws` package, passing TLS, agent, compression and redirect
  * settings through to `ws`.
  *
- * @param options passed to `new WebSocket()`; `followRedirects` @default false
+ * @param options passed to `new WebSocket()`; `followRedirects` @default false; `maxFragments` (the
+ *   most fragments one message may arrive in) @default maxPayloadBytes / 128, at least 16,384 (ws's
+ *   default; a message over it ends the session with {@link MessageTooBigError}, 1009)
  *
  * @example
  * ```ts

@@ -19,6 +19,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_BUNDLE, bundleBrowser } from '../../scripts/bundle-browser.mjs';
 import { CHROMIUM, launchChromium, requireChromium } from '../helpers/chromium.js';
+import { Opcode, closeRawPeers, startRawPeer } from '../helpers/raw-peer.js';
 import { type TestWsServer, cleanup, startWsServer } from '../helpers/servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -126,6 +127,7 @@ describe('real browser (Debian chromium, native WebSocket, browser bundle)', () 
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
     await cleanup();
+    await closeRawPeers();
   });
 
   afterAll(async () => {
@@ -193,6 +195,25 @@ describe('real browser (Debian chromium, native WebSocket, browser bundle)', () 
     expect(await page.evaluate(() => wsm.state)).toBe('stopped');
     expect(await server.waitForClosed(1)).toEqual({ code: 1000, reason: '' });
     expect(await page.evaluate(() => wsm.errors.filter((c) => c !== 'WSM_ERR_CONNECT'))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a server close frame whose TCP is never closed: chromium ends the session with the server's code", async () => {
+    const peer = await startRawPeer();
+    const { page } = await openPage(peer.url);
+    // closeTimeoutMs far below chromium's own 2 s: the adapter must not cut in (and lose the code).
+    await page.evaluate(() => wsm.start({ closeTimeoutMs: 100, reconnect: false }));
+    const conn = await peer.connection(0);
+    conn.closeFrame(4000, 'maintenance');
+    await conn.waitForFrame((f) => f.opcode === Opcode.CLOSE, "the browser's answer to the close frame");
+    await until(page, () => wsm.closes.length === 1, 'the close of the session');
+    expect(await page.evaluate(() => wsm.closes[0])).toEqual({
+      code: 4000,
+      reason: 'maintenance',
+      wasClean: true,
+    });
+    // The browser closed the TCP connection itself.
+    await conn.waitForClientGone();
     expect(pageErrors).toEqual([]);
   });
 

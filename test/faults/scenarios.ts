@@ -63,6 +63,9 @@ const BROWSER = 'test/browser/browser.test.ts';
 const NATIVE = 'test/integration/native-client.test.ts';
 const CONTRACT = 'test/contract/adapter-contract.ts';
 const CORRELATOR = 'test/unit/correlator.test.ts';
+const NATIVE_PARITY = 'test/integration/native-parity.test.ts';
+const FRAGMENTS = 'test/integration/fragments.test.ts';
+const EVENTS = 'test/unit/events.test.ts';
 
 const PROTOCOL_VIOLATION =
   'row %i: %s -> the client fails the connection with %i, python sees that code, no reconnect';
@@ -750,6 +753,83 @@ export const SCENARIOS: FaultScenario[] = [
         file: SOAK,
         name: '10,000 open/close cycles: heap after GC stays bounded and no handle or timer is left after stop()',
         peer: 'ws',
+      },
+    ],
+  },
+  // Rows after 39 come from later issues (the issue item is in the scenario), not from FAULTS.md.
+  {
+    row: 40,
+    scenario:
+      '(issue 21.7) Native adapter parity: a server close frame whose TCP is never closed; protocol violations the runtime reports; stop() against a peer that never answers',
+    expected:
+      "End the session within closeTimeoutMs with the server's code and reason (Node's built-in client stays CLOSING forever and drops sends); classify violations as the ws adapter does (1007 invalid UTF-8, 1002 illegal close code); leave no TCP connection behind.",
+    asserted:
+      'close 4000 "maintenance" within closeTimeoutMs, the client ends the TCP connection, reconnects, and a send made while CLOSING is delivered on the next session; invalid UTF-8 -> 1007 and close code 1005 -> 1002, fatal, WSM_ERR_PROTOCOL, no reconnect, same as ws (on the wire undici drops TCP without a 1007 frame); stop() with a silent peer ends the TCP connection. Chromium ends such a session itself (2 s after the frame) with the server\'s code; the adapter does not cut in there.',
+    tests: [
+      {
+        file: NATIVE_PARITY,
+        name: "a server close frame whose TCP is never closed ends the session within closeTimeoutMs, with the server's code and reason",
+        peer: 'undici',
+      },
+      {
+        file: NATIVE_PARITY,
+        name: '%s: the %s adapter reports ProtocolError %i, fatal, no reconnect',
+        peer: 'undici',
+      },
+      {
+        file: NATIVE_PARITY,
+        name: 'stop() against a peer that never answers the close frame ends the TCP connection',
+        peer: 'undici',
+      },
+      {
+        file: BROWSER,
+        name: "a server close frame whose TCP is never closed: chromium ends the session with the server's code",
+        peer: 'chromium',
+      },
+    ],
+  },
+  {
+    row: 41,
+    scenario: '(issue 21.8) A legal message in many fragments (20 KB in 20,000 one-byte fragments)',
+    expected:
+      "Deliver it (ws's default maxFragments, 16,384, failed it as a fatal 1008). The limit follows maxPayloadBytes or is exposed; over it: MessageTooBigError, 1009.",
+    asserted:
+      'delivered whole over the ws adapter with the default maxPayloadBytes (limit maxPayloadBytes / 128, at least 16,384); 16,385 fragments with maxPayloadBytes 1 MiB -> close 1009 fatal, WSM_ERR_MESSAGE_TOO_BIG naming the limit (ws puts 1008 on the wire); createWsAdapter({ maxFragments }) overrides the limit.',
+    tests: [
+      {
+        file: FRAGMENTS,
+        name: 'a 20 KB message in 20,000 fragments is delivered whole, and the session stays open',
+        peer: 'tcp',
+      },
+      {
+        file: FRAGMENTS,
+        name: 'over the limit (16,385 fragments with maxPayloadBytes 1 MiB) the session ends as MessageTooBigError, 1009',
+        peer: 'tcp',
+      },
+      {
+        file: FRAGMENTS,
+        name: 'createWsAdapter({ maxFragments }) overrides the limit derived from maxPayloadBytes',
+        peer: 'tcp',
+      },
+    ],
+  },
+  {
+    row: 42,
+    scenario: '(issue 21.9) off(event, fn) for a listener added with once(event, fn)',
+    expected: 'The listener is removed: it never runs.',
+    asserted:
+      "once('open', fn) then off('open', fn) on a real client: fn is not called when the client opens, other once listeners are; off removes the first registration of fn (on or once), an unsubscribe function exactly its own; a once listener runs once even when its event is emitted again from a listener.",
+    tests: [
+      {
+        file: EVENTS,
+        name: "once('open', fn) then off('open', fn): fn is not called when the client opens",
+        peer: 'memory',
+      },
+      { file: EVENTS, name: 'off(event, fn) removes a listener added with once(event, fn)', peer: 'memory' },
+      {
+        file: EVENTS,
+        name: 'a once listener runs once when a listener before it emits the same event again',
+        peer: 'memory',
       },
     ],
   },

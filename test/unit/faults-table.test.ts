@@ -14,8 +14,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(`${root}${file}`, 'utf8');
 
 describe('the fault table (test/faults/scenarios.ts)', () => {
-  it('has the 39 rows of FAULTS.md, in order, each with at least one test', () => {
-    expect(SCENARIOS.map((s) => s.row)).toEqual(Array.from({ length: 39 }, (_, i) => i + 1));
+  it('has the 39 rows of FAULTS.md, then the rows later issues added, in order, each with at least one test', () => {
+    expect(SCENARIOS.length).toBeGreaterThanOrEqual(39);
+    expect(SCENARIOS.map((s) => s.row)).toEqual(Array.from({ length: SCENARIOS.length }, (_, i) => i + 1));
     for (const s of SCENARIOS) {
       expect(s.tests.length, `row ${s.row}`).toBeGreaterThan(0);
       expect(s.scenario && s.expected && s.asserted, `row ${s.row}`).toBeTruthy();

@@ -310,6 +310,7 @@ async function measure(
   shape: Shape,
   count: number,
   frames: boolean,
+  warm = true,
 ): Promise<RunResult> {
   gc();
   const conn = await withTimeout(open(), 10_000, 'open');
@@ -319,7 +320,8 @@ async function measure(
       conn.stream
         ? conn.stream(cmd(n))
         : conn.send(JSON.stringify({ count: n, size: shape.size, binary: shape.binary }));
-    await stream(conn, go(Math.max(1, Math.floor(count / 5))), Math.max(1, Math.floor(count / 5)));
+    // Cold (bench/cold-receive.ts): the very first messages this process ever handled, no warm-up.
+    if (warm) await stream(conn, go(Math.max(1, Math.floor(count / 5))), Math.max(1, Math.floor(count / 5)));
     return await stream(conn, go(count), count);
   } finally {
     await conn.close();
@@ -539,12 +541,15 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
 function worker(name: string): void {
   const open = name === 'socket.io' ? socketIoOpen : OPENERS[name as ClientName];
   if (open === undefined) throw new Error(`unknown client ${name}`);
-  process.on('message', (m: { url: string; shape: Shape; count: number; frames: boolean }) => {
-    measure(() => open(m.url), m.shape, m.count, m.frames).then(
-      (result) => process.send?.({ ok: true, result }),
-      (error: unknown) => process.send?.({ ok: false, error: String((error as Error)?.stack ?? error) }),
-    );
-  });
+  process.on(
+    'message',
+    (m: { url: string; shape: Shape; count: number; frames: boolean; warm?: boolean }) => {
+      measure(() => open(m.url), m.shape, m.count, m.frames, m.warm !== false).then(
+        (result) => process.send?.({ ok: true, result }),
+        (error: unknown) => process.send?.({ ok: false, error: String((error as Error)?.stack ?? error) }),
+      );
+    },
+  );
   process.on('disconnect', () => process.exit(0));
   process.send?.({ ready: true });
 }

@@ -25,9 +25,11 @@ const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 /** Bench files, in the order they run. Add new ones here. */
 const FILES = [
   'receive.ts',
+  'cold-receive.ts',
   'requests.ts',
   'correlation.ts',
   'reconnect.ts',
+  'mass-close.ts',
   'memory.ts',
   'bundle.ts',
   'otel.ts',

@@ -25,7 +25,6 @@ import {
   raise,
   sendTo,
   setup,
-  spawnChild,
   stopChild,
 } from 'xstate';
 import { HeartbeatTimeoutError, MachineNotBoundError, OpenTimeoutError } from '../src/core/errors.js';
@@ -71,8 +70,12 @@ export function policyFacts(context: Ctx) {
 
 /** A close frame is sent, and its answer awaited, only to a socket that is open and not dead. */
 function canCloseGracefully(context: Ctx): boolean {
+  const cause = context.endCause?.kind;
   return (
-    context.reached !== 'dial' && context.socketClose === undefined && context.endCause?.kind !== 'heartbeat'
+    context.reached !== 'dial' &&
+    context.socketClose === undefined &&
+    cause !== 'heartbeat' &&
+    cause !== 'socketFailed'
   );
 }
 
@@ -152,12 +155,17 @@ export const connectionMachine = setup({
     announceStartAccepted: emit({ type: 'start.accepted' as const }),
     // The environment signals (online/offline, visibility) are listened to while started, not longer:
     // a stopped client holds no listener on window or document.
-    startEnvironment: spawnChild('environment', { id: 'environment' }),
+    startEnvironment: enqueueActions(({ context, enqueue }) => {
+      // Nothing to listen to (Node): no actor at all, not an idle one.
+      if (context.config.watchEnvironment) enqueue.spawnChild('environment', { id: 'environment' });
+    }),
     stopEnvironment: stopChild('environment'),
     refuseStart: emit({ type: 'start.refused' as const }),
     acknowledgeStop: emit({ type: 'stop.acknowledged' as const }),
     beginSession: assign({
       sessionId: ({ context }) => context.sessionId + 1,
+      // A new socket is read from the start (pausing was about the previous one).
+      readingPaused: false,
       reached: 'dial' as const,
       endRequest: undefined,
       endCause: undefined,
@@ -207,10 +215,17 @@ export const connectionMachine = setup({
       },
     })),
     // The error that began the end of this session, reported once (the `close` event follows).
-    reportEndError: emit(({ context }) => ({
+    reportEndError: enqueueActions(({ context, enqueue }) => {
+      const error = endErrorOf(context);
+      // A clean close is no error: only a session that ended with one reports it.
+      if (error !== undefined)
+        enqueue.emit({ type: 'connection.error', error, sessionId: context.sessionId });
+    }),
+    reportCloseHookError: emit(({ context, event }) => ({
       type: 'connection.error' as const,
-      error: endErrorOf(context),
+      error: (event as { error?: unknown }).error,
       sessionId: context.sessionId,
+      hook: 'onClose',
     })),
     reportOpenHookError: emit(({ context }) => ({
       type: 'connection.error' as const,
@@ -291,9 +306,12 @@ export const connectionMachine = setup({
       requested: context.endRequest,
       reached: context.reached,
     })),
+    // Only a frame that will be sent is recorded: a session that ends without one reports why it ended.
     pickCloseFrame: assign({
       closeFrame: ({ context, event }) =>
-        chooseCloseFrame(context.endRequest, (event as { output?: CloseHookOutput }).output ?? undefined),
+        canCloseGracefully(context)
+          ? chooseCloseFrame(context.endRequest, (event as { output?: CloseHookOutput }).output ?? undefined)
+          : undefined,
     }),
     sendCloseFrame: enqueueActions(({ context, enqueue }) => {
       if (!canCloseGracefully(context)) return;
@@ -338,18 +356,16 @@ export const connectionMachine = setup({
       cause: context.lastClose?.error ?? context.lastClose,
     })),
     markRestarting: assign({ restarting: true }),
-    announceStopped: emit(
-      ({ context }, params: { because: 'requested' | 'firstStart' | 'policy' | 'failed' }) => {
-        const kind = context.endRequest?.kind;
-        return {
-          type: 'client.stopped' as const,
-          error: context.lastClose?.error,
-          requested: kind === 'stop' || kind === 'exit' ? kind : undefined,
-          hasOpened: context.hasOpened,
-          because: params.because,
-        };
-      },
-    ),
+    announceStopped: emit(({ context }, params: { because: 'requested' | 'firstStart' | 'policy' }) => {
+      const kind = context.endRequest?.kind;
+      return {
+        type: 'client.stopped' as const,
+        error: context.lastClose?.error,
+        requested: kind === 'stop' || kind === 'exit' ? kind : undefined,
+        hasOpened: context.hasOpened,
+        because: params.because,
+      };
+    }),
     sendPing: sendTo('socket', { type: 'socket.ping' as const }),
     announcePing: emit(({ context }) => ({ type: 'heartbeat.sent' as const, sessionId: context.sessionId })),
     askVerdict: sendTo('socket', { type: 'socket.judge' as const }),
@@ -640,7 +656,12 @@ export const connectionMachine = setup({
                   endRequest: context.endRequest,
                 }),
                 onDone: { target: 'handshake' },
-                onError: { target: 'handshake' },
+                onError: {
+                  target: 'handshake',
+                  actions: 'reportCloseHookError',
+                  description:
+                    'onClose threw or picked an unsendable frame: reported; the default frame goes out.',
+                },
               },
               after: { closeTimeout: { target: 'handshake' } },
             },

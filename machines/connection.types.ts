@@ -71,6 +71,7 @@ export interface MachineHeartbeatConfig {
  * ```ts
  * import type { MachineConfig } from 'wsmachine/machines';
  * const config: MachineConfig = {
+ *   watchEnvironment: false,
  *   staticUrl: 'wss://example.test/feed',
  *   openTimeoutMs: 10_000,
  *   closeTimeoutMs: 1_000,
@@ -85,6 +86,8 @@ export interface MachineHeartbeatConfig {
  * ```
  */
 export interface MachineConfig {
+  /** Listen to environment signals while started (browsers: online/offline, visibility). */
+  watchEnvironment: boolean;
   /**
    * The URL to show for a static target (already redacted), or undefined when `url` or `headers` is a
    * function: then each attempt resolves its target first (`connecting.resolving`).
@@ -456,5 +459,5 @@ export type ConnectionEmitted =
       requested: 'stop' | 'exit' | undefined;
       hasOpened: boolean;
       /** Why no reconnect followed a session nobody asked to end. */
-      because: 'requested' | 'firstStart' | 'policy' | 'failed';
+      because: 'requested' | 'firstStart' | 'policy';
     };

@@ -61,7 +61,7 @@ export class WsClient {
   private readonly instruments: Instruments;
   private readonly bridge: LifecycleBridge;
 
-  /** @internal use {@link createClient}. */
+  /** Use {@link createClient}: it binds the runtime's default adapter. */
   constructor(options: ClientOptions, defaultAdapter: SocketAdapter | (() => SocketAdapter) | undefined) {
     const parts = compose(options, defaultAdapter, {
       send: (event) => this.actor.send(event),
@@ -275,7 +275,7 @@ export class WsClient {
     return this.emitter.once(event, listener as never);
   }
 
-  /** @internal attaches an instrumentation (see `wsmachine/otel`); returns a function that detaches it. */
+  /** Attaches an instrumentation (what `wsmachine/otel` uses); returns a function that detaches it. */
   [INSTRUMENT](instrumentation: Instrumentation): () => void {
     return this.instruments.attach(instrumentation);
   }

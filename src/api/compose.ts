@@ -105,6 +105,7 @@ export function compose(
   const counters = new Counters();
   const sessions = new SessionRegistry();
   const { send: toMachine, state } = machine;
+  const environment = resolveEnvironment(options.environment);
 
   const emitter = new Emitter<ClientEvents & Record<string, unknown>>((error, event) => {
     // A throwing `error` listener must not be reported through `error` again (endless recursion).
@@ -198,12 +199,12 @@ export function compose(
       dispatcher,
       reportError: report,
     }),
-    hooks: new HookRunner(hooks, sessions, instruments, report),
+    hooks: new HookRunner(hooks, sessions, instruments),
     policy: new ReconnectPolicy(
       o.reconnect.shouldReconnect as ((info: unknown) => unknown) | undefined,
       o.reconnect.random,
     ),
-    environment: resolveEnvironment(options.environment),
+    environment,
     staticTarget: staticTargetOf(o.url, o.headers),
     handleOwner,
     toMachine,
@@ -214,7 +215,7 @@ export function compose(
     services,
     emitter,
     instruments,
-    config: machineConfigOf(o, credentialsRefreshable),
+    config: machineConfigOf(o, credentialsRefreshable, environment !== undefined),
     bridge: {
       emit: (event, payload) => emitter.emit(event, payload as never),
       errors,

@@ -8,8 +8,17 @@ import type { Message } from '../core/message.js';
 import type { PendingEntry } from '../rpc/correlator.js';
 
 /**
- * @internal The key under which a client accepts an {@link Instrumentation}. A `Symbol.for` key, so
- * `wsmachine/otel` finds it across copies of the package without the core importing OpenTelemetry.
+ * The key under which a client accepts an {@link Instrumentation} (the seam `wsmachine/otel` uses). A
+ * `Symbol.for` key, so `wsmachine/otel` finds it across copies of the package without the core
+ * importing OpenTelemetry. Advanced: most users want `instrument()` from `wsmachine/otel` instead.
+ *
+ * @example
+ * ```ts
+ * import { INSTRUMENT, createClient } from 'wsmachine';
+ * const client = createClient({ url: 'wss://example.test/feed' });
+ * const detach = client[INSTRUMENT]({ hookStarted: (hook, sessionId) => console.log(hook, 'runs for', sessionId) });
+ * detach();
+ * ```
  */
 export const INSTRUMENT: unique symbol = Symbol.for('wsmachine.instrument') as never;
 
@@ -30,8 +39,19 @@ export const INSTRUMENT: unique symbol = Symbol.for('wsmachine.instrument') as n
 export type RequestOutcome = 'ok' | 'timeout' | 'aborted' | 'closed' | 'stopped' | 'error';
 
 /**
- * @internal What instrumentation can observe beyond the public events: request and hook lifetimes,
- * and a trace context per session for `session.context`. Every method is optional.
+ * What instrumentation can observe beyond the public events: request and hook lifetimes, and a trace
+ * context per session for `session.context`. Every method is optional; a throwing one is reported and
+ * never breaks the client. Advanced: `wsmachine/otel` implements it.
+ *
+ * @example
+ * ```ts
+ * import { INSTRUMENT, type Instrumentation, createClient } from 'wsmachine';
+ * const timing: Instrumentation = {
+ *   requestStarted: () => performance.now(),
+ *   requestSettled: (started, outcome) => console.log(outcome, performance.now() - (started as number), 'ms'),
+ * };
+ * createClient({ url: 'wss://example.test/feed' })[INSTRUMENT](timing);
+ * ```
  */
 export interface Instrumentation {
   requestStarted?(info: { id: number; key: unknown; sessionId: number | undefined }): unknown;

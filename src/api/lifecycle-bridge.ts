@@ -193,8 +193,7 @@ export class LifecycleBridge {
     const close = event.close;
     const binding = p.sessions.current;
     if (binding !== undefined && binding.handle.id === close.sessionId) {
-      p.dispatcher.sessionEnded(
-        binding.handle,
+      p.dispatcher.sessionEnded(binding.handle, () =>
         event.requested === 'stop' || event.requested === 'exit'
           ? new ClientStoppedError()
           : new ConnectionClosedError(`The session ended (${close.code} ${close.reason})`.trim(), close.code),
@@ -227,7 +226,10 @@ export class LifecycleBridge {
     const reason = byUser
       ? new ClientStoppedError(event.requested === 'exit' ? 'exit() was called' : 'stop() was called')
       : asWsmError(error ?? new ClientStoppedError('The client stopped'));
-    this.stopped(reason);
+    // A client that stopped on its own (the peer or the network ended the last session and the
+    // policy said no) still hands over what that session received; only the user's stop()/exit()
+    // means "handle nothing more".
+    this.stopped(reason, !byUser);
     const w = this.active;
     this.active = undefined;
     if (w !== undefined) {
@@ -243,7 +245,7 @@ export class LifecycleBridge {
   }
 
   /** The error of a client that stopped on its own without one: why no reconnect followed. */
-  private endedWithout(because: 'requested' | 'firstStart' | 'policy' | 'failed'): WsmError | undefined {
+  private endedWithout(because: 'requested' | 'firstStart' | 'policy'): WsmError | undefined {
     const close = (this.actor.getSnapshot().context as { lastClose?: CloseInfo }).lastClose;
     if (close === undefined) return undefined;
     const what = `The connection closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
@@ -256,12 +258,12 @@ export class LifecycleBridge {
   }
 
   /** Everything the client owes its callers when it stops. */
-  private stopped(reason: WsmError): void {
+  private stopped(reason: WsmError, keepReceived = false): void {
     const p = this.p;
     const stop = reason instanceof ClientStoppedError ? reason : new ClientStoppedError(reason.message);
     p.requests.failAll(reason);
     p.outbox.failAll(reason);
-    p.dispatcher.stopped(stop);
+    p.dispatcher.stopped(stop, keepReceived);
     p.sessions.stopped(stop);
   }
 

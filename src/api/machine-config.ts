@@ -54,10 +54,15 @@ export function staticUrlOf(url: unknown): string | undefined {
 }
 
 /** The machine's input for a client's resolved options (data only: no functions, no URL). */
-export function machineConfigOf(o: ResolvedOptions, credentialsRefreshable: boolean): MachineConfig {
+export function machineConfigOf(
+  o: ResolvedOptions,
+  credentialsRefreshable: boolean,
+  watchEnvironment = false,
+): MachineConfig {
   const r = o.reconnect;
   const url = staticUrlOf(o.url);
   return {
+    watchEnvironment,
     staticUrl: url === undefined || typeof o.headers === 'function' ? undefined : redactUrl(url),
     openTimeoutMs: o.openTimeoutMs,
     closeTimeoutMs: o.closeTimeoutMs,

@@ -306,21 +306,25 @@ export class Dispatcher {
    * A session ended. Its queued messages stay queued and are handled in order (the handle refuses
    * writes); an exclusive section reading it ends; reading paused on its socket is over.
    */
-  sessionEnded(session: DispatchSession, error: WsmError): void {
+  sessionEnded(session: DispatchSession, error: () => WsmError): void {
     if (this.paused === session) {
       this.paused = undefined;
       this.host.notify('inbound.resumed');
     }
     const section = this.sections.current;
-    if (section !== undefined && section.session === session) this.sections.end(section, error);
+    if (section !== undefined && section.session === session) this.sections.end(section, error());
   }
 
-  /** The client stopped: queued messages are reported, sections end, iterators end after their buffers. */
-  stopped(error: ClientStoppedError): void {
+  /**
+   * The client stopped: sections end, iterators end after their buffers, and queued messages are
+   * reported, unless `keepReceived` (the client stopped on its own after the peer or the network
+   * ended the session): then they are still handled, in order, like an iterator's buffer.
+   */
+  stopped(error: ClientStoppedError, keepReceived = false): void {
     this.stoppedWith = error;
     const section = this.sections.current;
     if (section !== undefined) this.sections.end(section, error);
-    const taken = this.takeQueued(() => true);
+    const taken = keepReceived ? [] : this.takeQueued(() => true);
     if (taken.length > 0) this.host.reportUnhandled(taken, error);
     this.paused = undefined;
     for (const it of [...this.iterators]) it.finish();

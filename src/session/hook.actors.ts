@@ -8,7 +8,7 @@ import { fromPromise } from 'xstate';
 import type { CloseHookOutput, HookActorInput } from '../../machines/connection.types.js';
 import type { Instruments } from '../api/instrumentation.js';
 import { assertValidClose } from '../core/close-codes.js';
-import { HookError, type WsmError } from '../core/errors.js';
+import { HookError } from '../core/errors.js';
 import { defaultCloseCode } from '../core/session-end.js';
 import type { Hooks } from '../types.js';
 import { servicesOf } from './services.js';
@@ -28,18 +28,11 @@ export class HookRunner {
   private readonly hooks: Hooks;
   private readonly sessions: SessionRegistry;
   private readonly instruments: Instruments;
-  private readonly report: (error: WsmError) => void;
 
-  constructor(
-    hooks: Hooks,
-    sessions: SessionRegistry,
-    instruments: Instruments,
-    report: (error: WsmError) => void,
-  ) {
+  constructor(hooks: Hooks, sessions: SessionRegistry, instruments: Instruments) {
     this.hooks = hooks;
     this.sessions = sessions;
     this.instruments = instruments;
-    this.report = report;
   }
 
   /** onOpen; rejects with a HookError naming it when it throws or rejects. */
@@ -63,7 +56,7 @@ export class HookRunner {
     this.instruments.hookEnded(spans, undefined);
   }
 
-  /** onClose; its pick, validated (a bad pick is reported and the default frame goes out). */
+  /** onClose; its pick, validated. Rejects with a HookError when it throws or picks an unsendable frame. */
   async runClose(input: HookActorInput): Promise<CloseHookOutput> {
     const onClose = this.hooks.onClose;
     const handle = this.handleOf(input.sessionId);
@@ -74,8 +67,8 @@ export class HookRunner {
       picked = await onClose(input.closing, handle);
     } catch (error) {
       this.instruments.hookEnded(spans, error);
-      this.report(new HookError('onClose', error, input.sessionId));
-      return undefined;
+      // The machine takes its failure path (reported there, then the default close frame).
+      throw new HookError('onClose', error, input.sessionId);
     }
     this.instruments.hookEnded(spans, undefined);
     if (picked === undefined || picked === null) return undefined;
@@ -87,8 +80,7 @@ export class HookRunner {
       reason = (picked as { reason?: unknown }).reason;
       assertValidClose(code as number | undefined, reason as string | undefined);
     } catch (error) {
-      this.report(new HookError('onClose', error, input.sessionId));
-      return undefined;
+      throw new HookError('onClose', error, input.sessionId);
     }
     return {
       code: (code as number | undefined) ?? defaultCloseCode(input.endRequest),

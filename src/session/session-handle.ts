@@ -14,6 +14,8 @@ import type { RequestOptions, SendResult, Session } from '../types.js';
 import type { ConnectionEvent } from '../../machines/connection.types.js';
 import type { DispatchSession } from './dispatch-types.js';
 
+const endingError = () => new ConnectionClosedError('The session is ending');
+
 /** What a handle calls. */
 export interface HandleOwner {
   /** Writes on this handle's socket now; throws a typed error when it cannot. */
@@ -31,7 +33,6 @@ export class SessionHandle implements Session, DispatchSession {
    * signal costs ~0.5 KiB), already aborted when the session is ending by then.
    */
   private abort: AbortController | undefined;
-  private endReason: ConnectionClosedError | undefined;
   private readonly owner: HandleOwner;
   /** The connection, once the handshake completed and until the session ended. */
   conn: SocketConnection | undefined;
@@ -52,18 +53,18 @@ export class SessionHandle implements Session, DispatchSession {
   get signal(): AbortSignal {
     if (this.abort === undefined) {
       this.abort = new AbortController();
-      if (this.endReason !== undefined) this.abort.abort(this.endReason);
+      if (this.ending) this.abort.abort(endingError());
     }
     return this.abort.signal;
   }
 
   /** The machine began closing the session (`requested`: the user's stop/exit/restart, if any). */
   seal(requested: 'stop' | 'exit' | 'restart' | undefined): void {
-    this.ending = true;
     if (requested !== undefined && this.endedBy !== 'stop') this.endedBy = requested;
-    if (this.endReason !== undefined) return;
-    this.endReason = new ConnectionClosedError('The session is ending');
-    this.abort?.abort(this.endReason);
+    if (this.ending) return;
+    this.ending = true;
+    // The error (and its stack) is made only for a signal someone asked for: most sessions have none.
+    this.abort?.abort(endingError());
   }
 
   /** The machine left the session. */

@@ -130,21 +130,12 @@ export class SocketBinding implements ConnectionListener, InboundSource {
         this,
       );
     } catch (error) {
-      // The contract says connect() never throws; a broken adapter is a failed dial, not a hang.
-      this.fail(new ConnectError(`The adapter's connect() threw: ${messageOf(error)}`, error));
+      // The contract says connect() never throws. A broken adapter fails this actor, and the machine
+      // takes its failure path (closing, then the reconnect policy), instead of a hang.
+      // XState does not run the cleanup of an actor that failed: release the session here.
+      this.dispose();
+      throw new ConnectError(`The adapter's connect() threw: ${messageOf(error)}`, error);
     }
-  }
-
-  private fail(error: unknown): void {
-    if (this.disposed) return;
-    this.sendBack({
-      type: 'socket.closed',
-      sessionId: this.input.sessionId,
-      code: 1006,
-      reason: '',
-      wasClean: false,
-      error,
-    });
   }
 
   private close(code: number, reason: string): void {

@@ -93,8 +93,14 @@ export function guardName(guard: unknown): string | undefined {
   return 'guard';
 }
 
-const FAILURE = /closed|error|Timeout|timedOut|missed|offline/i;
-const HAPPY = new Set(['client.start', 'socket.opened', 'done:openHook', 'after:reconnectDelay']);
+const FAILURE = /closed|error|Timeout|timedOut|missed|offline|silent/i;
+const HAPPY = new Set([
+  'client.start',
+  'socket.opened',
+  'done:target',
+  'done:openHook',
+  'after:reconnectDelay',
+]);
 
 function describeTrigger(eventType: string, delay: unknown): { kind: EdgeKind; trigger: string } {
   if (eventType === '') return { kind: 'always', trigger: '' };

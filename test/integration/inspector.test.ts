@@ -76,7 +76,7 @@ describe('inspector server', () => {
       await client.start();
       const open = await stream.until((m) => m.type === 'snapshot' && m.state === 'open');
       expect(open.active).toContain('connection.session.open');
-      expect(open.active).toContain('connection.session.open.flow.flowing');
+      expect(open.active).toContain('connection.session.open.heartbeat');
 
       server.terminateAll();
       const reconnecting = await stream.until((m) => m.type === 'snapshot' && m.state === 'reconnecting');

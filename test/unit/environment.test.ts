@@ -179,7 +179,8 @@ describe('environment: online / offline', () => {
     expect(document.listeners).toBe(0);
     await client.start();
     expect(window.listeners).toBe(2);
-    expect(document.listeners).toBe(1);
+    // visibilitychange, and resume (a tab unfrozen by the browser).
+    expect(document.listeners).toBe(2);
     await client.stop();
     expect(window.listeners).toBe(0);
     expect(document.listeners).toBe(0);

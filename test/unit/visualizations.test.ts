@@ -41,16 +41,9 @@ describe('visualizations/', () => {
       expect(mermaid).toContain(`"${state}"`);
     }
     expect(dot).toContain('open (parallel)');
-    expect(mermaid).toMatch(/state "heartbeat"[\s\S]*--[\s\S]*state "flow"/);
-    for (const actor of ['socket', 'openHook', 'closeHook']) expect(dot).toContain(`invoke: ${actor}`);
-    for (const delay of [
-      'openTimeout',
-      'closeTimeout',
-      'stopTimeout',
-      'reconnectDelay',
-      'pingInterval',
-      'pongTimeout',
-    ]) {
+    expect(mermaid).toContain('state "heartbeat"');
+    for (const actor of ['socket', 'target', 'openHook', 'closeHook']) expect(dot).toContain(`invoke: ${actor}`);
+    for (const delay of ['openTimeout', 'closeTimeout', 'reconnectDelay', 'pingInterval', 'pongTimeout']) {
       expect(dot).toContain(`after ${delay}`);
     }
     for (const guard of [
@@ -59,11 +52,14 @@ describe('visualizations/', () => {
       'hasMissedTooManyPongs',
       'isFirstStart',
       'isStopRequested',
+      'hasStaticTarget',
     ]) {
       expect(dot).toContain(guard);
     }
     // `always` transitions are drawn too (toDirectedGraph drops them).
-    expect(chart.edges.some((e) => e.kind === 'always' && e.guard === 'canReconnect')).toBe(true);
+    expect(chart.edges.some((e) => e.kind === 'always' && e.guard === 'isFirstStart')).toBe(true);
+    // The one stop deadline: a stop that outlives it ends the session whatever the peer does.
+    expect(chart.edges.some((e) => e.trigger === 'stop.timedOut' && e.failure)).toBe(true);
     // Failure paths are visibly distinct from the happy path.
     const timeout = chart.edges.find((e) => e.kind === 'after' && e.trigger === 'openTimeout');
     const opened = chart.edges.find((e) => e.trigger === 'socket.opened');
@@ -73,6 +69,6 @@ describe('visualizations/', () => {
 
   it('names combined guards', () => {
     const handshake = connectionMachine.root.states.session!.states.closing!.states.handshake!;
-    expect(guardName(handshake.always![0]!.guard)).toBe('!isSocketOpen');
+    expect(guardName(handshake.always![0]!.guard)).toBe('!canCloseGracefully');
   });
 });

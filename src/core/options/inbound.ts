@@ -33,7 +33,12 @@ export function resolveInbound(c: Checker, value: unknown): ResolvedInbound {
     maxQueued: c.int('inbound.maxQueued', ib.maxQueued, id.maxQueued, 1),
     maxQueuedBytes: c.int('inbound.maxQueuedBytes', ib.maxQueuedBytes, id.maxQueuedBytes, 1),
     iteratorBufferSize: c.int('inbound.iteratorBufferSize', ib.iteratorBufferSize, id.iteratorBufferSize, 1),
-    iteratorBufferBytes: c.int('inbound.iteratorBufferBytes', ib.iteratorBufferBytes, id.iteratorBufferBytes, 1),
+    iteratorBufferBytes: c.int(
+      'inbound.iteratorBufferBytes',
+      ib.iteratorBufferBytes,
+      id.iteratorBufferBytes,
+      1,
+    ),
   };
   if (inbound.lowWaterMark >= inbound.highWaterMark) {
     c.add(

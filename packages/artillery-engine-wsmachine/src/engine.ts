@@ -2,10 +2,23 @@
  * The engine Artillery instantiates for `config.engines.wsmachine`: `new Engine(script, ee, helpers)`,
  * then `createScenario(spec, ee)` once per scenario, whose result runs one virtual user per call.
  */
-import type { ArtilleryContext, ArtilleryHelpers, ArtilleryScript, ScenarioSpec, StepFunction } from './artillery.js';
-import { ScriptError, StepError, messageOf } from './errors.js';
+import type {
+  ArtilleryContext,
+  ArtilleryHelpers,
+  ArtilleryScript,
+  ScenarioSpec,
+  StepFunction,
+} from './artillery.js';
+import { ScriptError, type StepError, messageOf } from './errors.js';
 import type { MetricEvents } from './metrics.js';
-import { type EngineSettings, clientOptions, hasTemplate, keyPathsOf, mergeOptions, splitConfig } from './options.js';
+import {
+  type EngineSettings,
+  clientOptions,
+  hasTemplate,
+  keyPathsOf,
+  mergeOptions,
+  splitConfig,
+} from './options.js';
 import { type StepEnvironment, VU, compileStep, toStepError } from './steps.js';
 import { type StepSpec, allSteps, readFlow } from './validate.js';
 import { VirtualUser, type WsmachineModule } from './virtual-user.js';
@@ -78,11 +91,21 @@ export class WsmachineEngine {
     const connects = [...allSteps(steps)].filter((s) => s.kind === 'connect');
     const implicit: StepSpec | undefined =
       connects.length === 0
-        ? { kind: 'connect', where: `${scenario}, the connect before flow[0] (config.wsmachine)`, url: undefined, options: {} }
+        ? {
+            kind: 'connect',
+            where: `${scenario}, the connect before flow[0] (config.wsmachine)`,
+            url: undefined,
+            options: {},
+          }
         : undefined;
     this.checkOptions(steps, implicit ? [implicit] : connects);
 
-    const env: StepEnvironment = { helpers: this.helpers, ee, script: this.script, baseOptions: this.baseOptions };
+    const env: StepEnvironment = {
+      helpers: this.helpers,
+      ee,
+      script: this.script,
+      baseOptions: this.baseOptions,
+    };
     const compiled = (implicit ? [implicit, ...steps] : steps).map((s) => compileStep(env, s));
     const wsm = this.wsm;
 
@@ -142,7 +165,10 @@ export class WsmachineEngine {
       if (step.kind !== 'connect') continue;
       const url = step.url ?? target;
       if (url === undefined || url === null || url === '') {
-        throw new ScriptError(step.where, 'no URL to connect to: set `config.target`, or `connect: ws://host:port/path`');
+        throw new ScriptError(
+          step.where,
+          'no URL to connect to: set `config.target`, or `connect: ws://host:port/path`',
+        );
       }
       const merged = mergeOptions(this.baseOptions, step.options);
       check(step.where, url, merged);

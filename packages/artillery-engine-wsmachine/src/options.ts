@@ -61,7 +61,8 @@ export function mergeOptions(
  */
 export function splitConfig(raw: unknown): { settings: EngineSettings; client: Record<string, unknown> } {
   if (raw === undefined || raw === null) return { settings: { inboxSize: DEFAULT_INBOX_SIZE }, client: {} };
-  if (!isPlainObject(raw)) throw new OptionsProblem(`expected an object of client options, got ${typeof raw}`);
+  if (!isPlainObject(raw))
+    throw new OptionsProblem(`expected an object of client options, got ${typeof raw}`);
   const client: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) if (!ENGINE_KEYS.has(key)) client[key] = value;
   const inboxSize = raw.inboxSize ?? DEFAULT_INBOX_SIZE;

@@ -4,7 +4,13 @@
  * as a {@link StepError} that names it.
  */
 import type { Message, WsClient } from 'wsmachine';
-import type { ArtilleryContext, ArtilleryHelpers, ArtilleryScript, CaptureResult, StepFunction } from './artillery.js';
+import type {
+  ArtilleryContext,
+  ArtilleryHelpers,
+  ArtilleryScript,
+  CaptureResult,
+  StepFunction,
+} from './artillery.js';
 import { EngineErrorCodes, StepError, codeOf, messageOf } from './errors.js';
 import { Counters, Histograms, type MetricEvents } from './metrics.js';
 import { OptionsProblem, clientOptions, hasTemplate, keyPathsOf, mergeOptions } from './options.js';
@@ -48,7 +54,11 @@ function clientOf(vu: VirtualUser, where: string): WsClient {
   }
   const cause = vu.stoppedBecause;
   if (cause) throw toStepError(where, cause, EngineErrorCodes.NO_CLIENT);
-  throw new StepError(where, EngineErrorCodes.NO_CLIENT, 'the client was closed: add a `connect` step after `close`');
+  throw new StepError(
+    where,
+    EngineErrorCodes.NO_CLIENT,
+    'the client was closed: add a `connect` step after `close`',
+  );
 }
 
 /** A rendered payload as WebSocket data: strings as they are, everything else as JSON. */
@@ -57,11 +67,21 @@ function serialize(value: unknown): string {
 }
 
 /** A number from a (possibly templated) option, or `fallback` when absent. */
-function milliseconds(env: StepEnvironment, where: string, value: unknown, context: ArtilleryContext, fallback: number) {
+function milliseconds(
+  env: StepEnvironment,
+  where: string,
+  value: unknown,
+  context: ArtilleryContext,
+  fallback: number,
+) {
   if (value === undefined) return fallback;
   const rendered = Number(env.helpers.template(value, context));
   if (!Number.isFinite(rendered) || rendered < 0) {
-    throw new StepError(where, 'WSM_ERR_INVALID_OPTIONS', `timeoutMs: ${JSON.stringify(value)} is not a number >= 0`);
+    throw new StepError(
+      where,
+      'WSM_ERR_INVALID_OPTIONS',
+      `timeoutMs: ${JSON.stringify(value)} is not a number >= 0`,
+    );
   }
   return rendered;
 }
@@ -94,24 +114,40 @@ const failedMatches = (result: CaptureResult | null) =>
   );
 
 /** Applies `capture` and `match` of a step to a message; captures land in `context.vars`. */
-async function applyChecks(env: StepEnvironment, where: string, checks: Checks, message: Message, context: ArtilleryContext) {
+async function applyChecks(
+  env: StepEnvironment,
+  where: string,
+  checks: Checks,
+  message: Message,
+  context: ArtilleryContext,
+) {
   if (checks.capture === undefined && checks.match === undefined) return;
   const result = await runChecks(env, checks, message, context);
   const failed = failedMatches(result);
   if (failed.length > 0) {
-    const said = failed.map(([expr, m]) => `${expr}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`);
+    const said = failed.map(
+      ([expr, m]) => `${expr}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`,
+    );
     throw new StepError(where, EngineErrorCodes.MATCH_FAILED, `match failed: ${said.join('; ')}`);
   }
   for (const [name, capture] of Object.entries(result?.captures ?? {})) {
     if (capture.failed) {
-      throw new StepError(where, EngineErrorCodes.CAPTURE_FAILED, `capture \`${name}\` found no value in the message`);
+      throw new StepError(
+        where,
+        EngineErrorCodes.CAPTURE_FAILED,
+        `capture \`${name}\` found no value in the message`,
+      );
     }
     if (capture.value !== undefined) context.vars[name] = capture.value;
   }
 }
 
 /** Wraps an async step body into Artillery's step shape; counters are flushed after every step. */
-function stepFunction(spec: StepSpec, fallbackCode: string, body: (context: ArtilleryContext, vu: VirtualUser) => Promise<void>): StepFunction {
+function stepFunction(
+  spec: StepSpec,
+  fallbackCode: string,
+  body: (context: ArtilleryContext, vu: VirtualUser) => Promise<void>,
+): StepFunction {
   return (context, callback) => {
     const vu = vuOf(context);
     const done = (error: unknown) => {
@@ -135,7 +171,11 @@ function connectStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'conn
   const templated = hasTemplate(merged);
   return stepFunction(spec, 'WSM_ERR_CONNECT', async (context, vu) => {
     if (vu.client && !vu.stopped) {
-      throw new StepError(spec.where, 'WSM_ERR_INVALID_STATE', 'already connected: add a `close` step before connecting again');
+      throw new StepError(
+        spec.where,
+        'WSM_ERR_INVALID_STATE',
+        'already connected: add a `close` step before connecting again',
+      );
     }
     const url = env.helpers.template(spec.url ?? env.script.config.target, context);
     const options = templated ? (env.helpers.template(merged, context) as Record<string, unknown>) : merged;
@@ -144,7 +184,8 @@ function connectStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'conn
       vu.keyPaths = keyPathsOf(options);
       clientOpts = clientOptions(url, options, vu.hooks);
     } catch (error) {
-      if (error instanceof OptionsProblem) throw new StepError(spec.where, 'WSM_ERR_INVALID_OPTIONS', error.message);
+      if (error instanceof OptionsProblem)
+        throw new StepError(spec.where, 'WSM_ERR_INVALID_OPTIONS', error.message);
       throw error;
     }
     await vu.connect(clientOpts);
@@ -156,7 +197,11 @@ function requestStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'requ
     const client = clientOf(vu, spec.where);
     const paths = vu.keyPaths;
     if (!paths) {
-      throw new StepError(spec.where, 'WSM_ERR_INVALID_OPTIONS', 'request steps need `requests.key` in the client options');
+      throw new StepError(
+        spec.where,
+        'WSM_ERR_INVALID_OPTIONS',
+        'request steps need `requests.key` in the client options',
+      );
     }
     const payload = env.helpers.template(spec.payload, context);
     let key = spec.key === undefined ? undefined : env.helpers.template(spec.key, context);
@@ -164,7 +209,11 @@ function requestStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'requ
       const inPayload = readPath(payload, paths.request);
       key ??= inPayload ?? vu.nextKey();
       if (inPayload === undefined && !writePath(payload, paths.request, key)) {
-        throw new StepError(spec.where, 'WSM_ERR_INVALID_OPTIONS', `cannot set the key at ${formatPath(paths.request)} in the payload`);
+        throw new StepError(
+          spec.where,
+          'WSM_ERR_INVALID_OPTIONS',
+          `cannot set the key at ${formatPath(paths.request)} in the payload`,
+        );
       }
     } else if (key === undefined) {
       let parsed: unknown;
@@ -180,13 +229,17 @@ function requestStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'requ
         );
       }
     }
-    const timeoutMs = spec.timeoutMs === undefined ? undefined : milliseconds(env, spec.where, spec.timeoutMs, context, 0);
+    const timeoutMs =
+      spec.timeoutMs === undefined ? undefined : milliseconds(env, spec.where, spec.timeoutMs, context, 0);
     env.ee.emit('counter', Counters.REQUESTS_SENT, 1);
     const startedAt = performance.now();
     let reply: Message;
     try {
       const id = String(key);
-      reply = await client.request(serialize(payload), timeoutMs === undefined ? { key: id, params: id } : { key: id, params: id, timeoutMs });
+      reply = await client.request(
+        serialize(payload),
+        timeoutMs === undefined ? { key: id, params: id } : { key: id, params: id, timeoutMs },
+      );
     } catch (error) {
       const code = codeOf(error, 'WSM_ERR_REQUEST');
       env.ee.emit('counter', Counters.REQUESTS_FAILED, 1);
@@ -214,11 +267,16 @@ function waitForStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'wait
     } catch (error) {
       if (!(error instanceof WaitEnded)) throw error;
       if (error.reason === 'timeout') {
-        throw new StepError(spec.where, EngineErrorCodes.WAIT_TIMEOUT, `no matching message within ${timeoutMs} ms`);
+        throw new StepError(
+          spec.where,
+          EngineErrorCodes.WAIT_TIMEOUT,
+          `no matching message within ${timeoutMs} ms`,
+        );
       }
       throw toStepError(spec.where, error.cause ?? clientOf(vu, spec.where), EngineErrorCodes.NO_CLIENT);
     }
-    if (spec.check.capture !== undefined) await applyChecks(env, spec.where, { capture: spec.check.capture }, message, context);
+    if (spec.check.capture !== undefined)
+      await applyChecks(env, spec.where, { capture: spec.check.capture }, message, context);
   });
 }
 
@@ -234,9 +292,17 @@ function restartStep(env: StepEnvironment, spec: Extract<StepSpec, { kind: 'rest
     } catch (error) {
       if (!(error instanceof WaitEnded)) throw error;
       if (error.reason === 'timeout') {
-        throw new StepError(spec.where, 'WSM_ERR_OPEN_TIMEOUT', `no new session within ${timeoutMs} ms of the restart`);
+        throw new StepError(
+          spec.where,
+          'WSM_ERR_OPEN_TIMEOUT',
+          `no new session within ${timeoutMs} ms of the restart`,
+        );
       }
-      throw toStepError(spec.where, error.cause ?? new Error('the client stopped'), EngineErrorCodes.NO_CLIENT);
+      throw toStepError(
+        spec.where,
+        error.cause ?? new Error('the client stopped'),
+        EngineErrorCodes.NO_CLIENT,
+      );
     }
   });
 }
@@ -266,8 +332,12 @@ export function compileStep(env: StepEnvironment, spec: StepSpec): StepFunction 
       return stepFunction(spec, 'WSM_ERR_INVALID_CLOSE', async (context, vu) => {
         clientOf(vu, spec.where);
         const code = spec.code === undefined ? undefined : Number(env.helpers.template(spec.code, context));
-        const reason = spec.reason === undefined ? undefined : String(env.helpers.template(spec.reason, context));
-        await vu.stop({ ...(code === undefined ? {} : { code }), ...(reason === undefined ? {} : { reason }) });
+        const reason =
+          spec.reason === undefined ? undefined : String(env.helpers.template(spec.reason, context));
+        await vu.stop({
+          ...(code === undefined ? {} : { code }),
+          ...(reason === undefined ? {} : { reason }),
+        });
       });
     case 'log':
       return stepFunction(spec, EngineErrorCodes.FUNCTION, async (context) => {

@@ -70,14 +70,17 @@ function distance(a: string, b: string): number {
 }
 
 function suggest(word: string, candidates: readonly string[]): string {
-  const best = candidates
-    .map((c) => [c, distance(word, c)] as const)
-    .sort((x, y) => x[1] - y[1])[0];
+  const best = candidates.map((c) => [c, distance(word, c)] as const).sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= 2 ? ` Did you mean \`${best[0]}\`?` : '';
 }
 
 /** Throws unless `value` is a plain object whose keys are all in `allowed`. */
-function checkKeys(where: string, what: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+function checkKeys(
+  where: string,
+  what: string,
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       throw new ScriptError(
@@ -92,7 +95,10 @@ function checkKeys(where: string, what: string, value: Record<string, unknown>, 
 function checkTimeout(where: string, value: unknown): void {
   if (value === undefined || (typeof value === 'string' && value.includes('{{'))) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ScriptError(where, `timeoutMs: expected milliseconds (a number >= 0), got ${JSON.stringify(value)}`);
+    throw new ScriptError(
+      where,
+      `timeoutMs: expected milliseconds (a number >= 0), got ${JSON.stringify(value)}`,
+    );
   }
 }
 
@@ -108,7 +114,9 @@ function processorFunction(ctx: ReadContext, where: string, what: string, name: 
   }
   const fn = ctx.processor?.[name];
   if (typeof fn !== 'function') {
-    const exported = ctx.processor ? Object.keys(ctx.processor).filter((k) => typeof ctx.processor?.[k] === 'function') : [];
+    const exported = ctx.processor
+      ? Object.keys(ctx.processor).filter((k) => typeof ctx.processor?.[k] === 'function')
+      : [];
     throw new ScriptError(
       where,
       ctx.processor
@@ -126,7 +134,9 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
   }
   const kinds = Object.keys(step).filter((k): k is StepSpec['kind'] => k in STEPS);
   if (kinds.length !== 1) {
-    const unknown = Object.keys(step).filter((k) => !(k in STEPS) && !Object.values(STEPS).flat().includes(k));
+    const unknown = Object.keys(step).filter(
+      (k) => !(k in STEPS) && !Object.values(STEPS).flat().includes(k),
+    );
     const hint = unknown[0] ? `unknown step \`${unknown[0]}\`.${suggest(unknown[0], STEP_NAMES)} ` : '';
     throw new ScriptError(
       at,
@@ -145,7 +155,10 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
       if (value === null || value === undefined) return { kind, where, url: undefined, options: {} };
       if (typeof value === 'string') return { kind, where, url: value, options: {} };
       if (!isPlainObject(value)) {
-        throw new ScriptError(where, 'expected a URL (`connect: ws://…`) or client options (`connect: { url, … }`)');
+        throw new ScriptError(
+          where,
+          'expected a URL (`connect: ws://…`) or client options (`connect: { url, … }`)',
+        );
       }
       const { url, ...options } = value;
       return { kind, where, url, options };
@@ -179,7 +192,13 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
       checkTimeout(where, spec.timeoutMs);
       const predicate =
         spec.function === undefined ? undefined : processorFunction(ctx, where, 'function', spec.function);
-      return { kind, where, timeoutMs: spec.timeoutMs, check: { capture: spec.capture, match: spec.match }, predicate };
+      return {
+        kind,
+        where,
+        timeoutMs: spec.timeoutMs,
+        check: { capture: spec.capture, match: spec.match },
+        predicate,
+      };
     }
     case 'think':
       if (typeof value !== 'number' && typeof value !== 'string') {
@@ -190,7 +209,9 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
       if (!Array.isArray(value) || value.length === 0) {
         throw new ScriptError(where, 'expected a list of steps (`loop: [ … ]` with `count` or `over`)');
       }
-      const steps = value.flat(Number.POSITIVE_INFINITY).map((s, i) => readStep(ctx, s, `${path}.loop[${i}]`));
+      const steps = value
+        .flat(Number.POSITIVE_INFINITY)
+        .map((s, i) => readStep(ctx, s, `${path}.loop[${i}]`));
       const whileTrue =
         step.whileTrue === undefined ? undefined : processorFunction(ctx, where, 'whileTrue', step.whileTrue);
       return whileTrue ? { kind, where, steps, raw: step, whileTrue } : { kind, where, steps, raw: step };
@@ -199,7 +220,8 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
       if (value === null || value === undefined || typeof value === 'string') {
         return { kind, where, reason: value ?? undefined, timeoutMs: undefined, wait: true };
       }
-      if (!isPlainObject(value)) throw new ScriptError(where, 'expected `restart: { reason?, timeoutMs?, wait? }`');
+      if (!isPlainObject(value))
+        throw new ScriptError(where, 'expected `restart: { reason?, timeoutMs?, wait? }`');
       checkKeys(where, 'restart', value, RESTART_KEYS);
       checkTimeout(where, value.timeoutMs);
       return { kind, where, reason: value.reason, timeoutMs: value.timeoutMs, wait: value.wait !== false };
@@ -208,7 +230,8 @@ function readStep(ctx: ReadContext, step: unknown, path: string): StepSpec {
       return { kind, where, name: String(value), fn: processorFunction(ctx, where, 'function', value) };
     case 'close': {
       if (value === null || value === undefined) return { kind, where, code: undefined, reason: undefined };
-      if (!isPlainObject(value)) throw new ScriptError(where, 'expected `close: { code?, reason? }` or `close: {}`');
+      if (!isPlainObject(value))
+        throw new ScriptError(where, 'expected `close: { code?, reason? }` or `close: {}`');
       checkKeys(where, 'close', value, CLOSE_KEYS);
       return { kind, where, code: value.code, reason: value.reason };
     }

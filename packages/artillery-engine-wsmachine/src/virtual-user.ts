@@ -29,9 +29,9 @@ interface InboxEntry {
 export class WaitEnded extends Error {
   constructor(
     readonly reason: 'timeout' | 'stopped',
-    readonly cause?: unknown,
+    cause?: unknown,
   ) {
-    super(reason);
+    super(reason, { cause });
   }
 }
 

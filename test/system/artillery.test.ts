@@ -77,7 +77,7 @@ interface Report {
 beforeAll(() => {
   if (!existsSync(ARTILLERY_BIN)) {
     throw new Error(
-      `Artillery is not installed for this test. Install it (pinned, ~80 s, ~460 MB):\n  ${INSTALL}`,
+      `Artillery is not installed for this test. Install it (pinned, ~80 s, ~600 MB on disk):\n  ${INSTALL}`,
     );
   }
   for (const built of [path.join(ROOT, 'dist/node.js'), path.join(ENGINE_DIR, 'dist/index.cjs')]) {
@@ -120,6 +120,11 @@ beforeAll(() => {
     client.send(JSON.stringify({ type: 'echo_request', data: 'parked' }));
     await reopened;
     events.emit('counter', 'test.reconnected_vusers', 1);
+  },
+  isSubscribed: (message) => message.json().type === 'subscribe_response',
+  reportEcho(client, context, events) {
+    events.emit('counter', 'test.state.' + client.state, 1);
+    events.emit('counter', 'test.echoed.' + context.vars.echoed, 1);
   },
 };
 `,
@@ -216,7 +221,7 @@ scenarios:
       // No request left unsettled: sent = ok + failed, and here every one was answered.
       const failed = c['wsmachine.requests.failed'] ?? 0;
       expect(c['wsmachine.requests.sent']).toBe(6 * VIRTUAL_USERS);
-      expect(c['wsmachine.requests.ok'] + failed).toBe(c['wsmachine.requests.sent']);
+      expect((c['wsmachine.requests.ok'] ?? 0) + failed).toBe(c['wsmachine.requests.sent']);
       expect(failed).toBe(0);
       // One send, six requests and the parked message per user left; replies, heartbeats came back.
       expect(c['wsmachine.messages.out']).toBeGreaterThanOrEqual(8 * VIRTUAL_USERS);
@@ -229,6 +234,85 @@ scenarios:
       expect(s['wsmachine.reconnect.downtime']?.min).toBeGreaterThan(0);
       // The client's reconnect failures were counted, not printed 50 times.
       expect(result.output).not.toContain('ECONNREFUSED');
+    }));
+
+  it('every step does what the engine README says, against the demo server', ({ expect }) =>
+    withServer({ heartbeatIntervalMs: 50 }, async (server) => {
+      const script = writeScript(
+        'steps.yml',
+        `config:
+  target: "${server.url}"
+  processor: ./processor.cjs
+  phases: [{ arrivalCount: 1, duration: 1 }]
+  variables:
+    path: "/steps"
+  engines: { wsmachine: {} }
+  wsmachine:
+    requests: { key: reqId }
+    reconnect: { baseDelayMs: 10 }
+scenarios:
+  - name: every step
+    engine: wsmachine
+    flow:
+      - connect: "{{ target }}{{ path }}"
+      - log: "connected to {{ path }}"
+      - send: { type: subscribe_request, reqId: s1, topic: heartbeat }
+      - waitFor: { function: isSubscribed, capture: { json: "$.reqId", as: subscription } }
+      - waitFor:
+          match: { json: "$.type", value: heartbeat }
+          capture: { json: "$.seq", as: seq }
+      - restart: { reason: step restart }
+      - request:
+          payload: { type: echo_request, data: "{{ subscription }}-{{ seq }}" }
+          capture: { json: "$.data", as: echoed }
+      - function: reportEcho
+      - loop:
+          - request: { payload: { type: echo_request, data: "item {{ $loopElement }}" } }
+        over: [a, b]
+      - think: 0.01
+      - close: { code: 4000, reason: done }
+      - connect: {}
+      - request: { payload: { type: echo_request, data: second client } }
+      - close: {}
+`,
+      );
+      const received: string[] = [];
+      const paths: string[] = [];
+      const closes: { code: number; reason: string }[] = [];
+      server.on('connection', ({ path: p }) => paths.push(p));
+      server.on('message', ({ data }) => received.push(String(data)));
+      server.on('disconnect', ({ code, reason }) => closes.push({ code, reason }));
+      const reportFile = path.join(project, 'steps-report.json');
+      const result = await artilleryRun(script, reportFile).done;
+      expect(result.code, result.output).toBe(0);
+      const { counters: c } = (JSON.parse(readFileSync(reportFile, 'utf8')) as Report).aggregate;
+      expect(result.output).toContain('connected to /steps'); // log, templated
+      // connect with a templated URL, the restart, then a second client after close
+      expect(paths).toEqual(['/steps', '/steps', '/']);
+      expect(closes).toEqual([
+        { code: 1001, reason: 'step restart' }, // restart: through closing, with its reason
+        { code: 4000, reason: 'done' }, // close with code and reason
+        { code: 1000, reason: '' },
+      ]);
+      // Captures from waitFor (function and match) fed the request's template; the reply's capture reached the function.
+      const echoed = received.map((m) => JSON.parse(m)).filter((m) => m.type === 'echo_request');
+      expect(echoed.map((m) => m.data)).toEqual([
+        expect.stringMatching(/^s1-\d+$/),
+        'item a',
+        'item b',
+        'second client',
+      ]);
+      // Keys were added to object payloads, unique for the virtual user (across its clients).
+      expect(echoed.map((m) => m.reqId)).toEqual(['1', '2', '3', '4']);
+      expect(c[`test.echoed.${echoed[0].data}`]).toBe(1);
+      expect(c['test.state.open']).toBe(1);
+      expect(c).toMatchObject({
+        'vusers.completed': 1,
+        'wsmachine.requests.sent': 4,
+        'wsmachine.requests.ok': 4,
+        'wsmachine.sessions': 3,
+      });
+      expect(c['wsmachine.reconnects']).toBeGreaterThanOrEqual(1);
     }));
 
   it('a request that fails is counted by its error code, and fails its virtual user', ({ expect }) =>

@@ -66,8 +66,9 @@ export function splitConfig(raw: unknown): { settings: EngineSettings; client: R
   const client: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) if (!ENGINE_KEYS.has(key)) client[key] = value;
   const inboxSize = raw.inboxSize ?? DEFAULT_INBOX_SIZE;
-  if (typeof inboxSize !== 'number' || !Number.isInteger(inboxSize) || inboxSize < 0) {
-    throw new OptionsProblem(`inboxSize: expected an integer >= 0, got ${JSON.stringify(inboxSize)}`);
+  // At least 1: a message must stay in the inbox until the waiting `waitFor` has looked at it.
+  if (typeof inboxSize !== 'number' || !Number.isInteger(inboxSize) || inboxSize < 1) {
+    throw new OptionsProblem(`inboxSize: expected an integer >= 1, got ${JSON.stringify(inboxSize)}`);
   }
   return { settings: { inboxSize }, client };
 }

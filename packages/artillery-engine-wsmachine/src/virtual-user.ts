@@ -64,7 +64,7 @@ export class VirtualUser {
     onMessage: (message) => this.deliver(message),
   };
 
-  /** A key for a request whose payload has none: unique for this client's life. */
+  /** A key for a request whose payload has none: unique for this virtual user, across its clients. */
   nextKey(): string {
     this.keySeq += 1;
     return String(this.keySeq);

@@ -121,9 +121,8 @@ describe('createScenario refuses a bad option, naming where it is', () => {
       'requests.key: expected a JSON path',
     );
     expect(
-      scriptError(() =>
-        engine({ wsmachine: { inboxSize: -1 } }).createScenario({ flow: [{ send: 'x' }] }, ee),
-      ).step,
+      scriptError(() => engine({ wsmachine: { inboxSize: 0 } }).createScenario({ flow: [{ send: 'x' }] }, ee))
+        .step,
     ).toBe('config.wsmachine');
   });
 

@@ -150,7 +150,8 @@ async function withServer<T>(
 
 // Concurrent: each test waits on one Artillery process (seconds of start-up, and Artillery 2.0.21 waits
 // ~10 s at exit for its telemetry request to fail offline); the assertions depend on events, not timing.
-describe.concurrent('artillery run with engine: wsmachine', () => {
+// Each test's own bound is above RUN_DEADLINE_MS, so a hung Artillery is killed and reported with its output.
+describe.concurrent('artillery run with engine: wsmachine', { timeout: RUN_DEADLINE_MS + 30_000 }, () => {
   it(`${VIRTUAL_USERS} virtual users live through a server crash and restart; the report accounts for every request`, ({
     expect,
   }) =>

@@ -74,7 +74,18 @@ interface Report {
   };
 }
 
+/** Why the user project could not be prepared: every test FAILS with it (never skipped). */
+let setupError: unknown;
+
 beforeAll(() => {
+  try {
+    prepareProject();
+  } catch (error) {
+    setupError = error;
+  }
+}, 120_000);
+
+function prepareProject(): void {
   if (!existsSync(ARTILLERY_BIN)) {
     throw new Error(
       `Artillery is not installed for this test. Install it (pinned, ~80 s, ~600 MB on disk):\n  ${INSTALL}`,
@@ -129,7 +140,7 @@ beforeAll(() => {
 };
 `,
   );
-}, 120_000);
+}
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
@@ -140,6 +151,7 @@ async function withServer<T>(
   options: { heartbeatIntervalMs?: number },
   body: (server: DemoServer) => Promise<T>,
 ) {
+  if (setupError) throw setupError;
   const server = await startDemoServer({ host: '127.0.0.1', port: 0, ...options });
   try {
     return await body(server);

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { EngineErrorCodes } from 'artillery-engine-wsmachine';
+ * const { EngineErrorCodes } = require('artillery-engine-wsmachine'); // static members of the engine class
  * report.aggregate.counters[`errors.${EngineErrorCodes.WAIT_TIMEOUT}`]; // waitFor steps that timed out
  * ```
  */
@@ -33,8 +33,7 @@ export const EngineErrorCodes = {
  *
  * @example
  * ```ts
- * import type { EngineErrorCode } from 'artillery-engine-wsmachine';
- * const code: EngineErrorCode = 'WSM_ERR_WAIT_TIMEOUT';
+ * const code: EngineErrorCode = 'WSM_ERR_WAIT_TIMEOUT'; // inside this package
  * ```
  */
 export type EngineErrorCode = (typeof EngineErrorCodes)[keyof typeof EngineErrorCodes];
@@ -45,8 +44,8 @@ export type EngineErrorCode = (typeof EngineErrorCodes)[keyof typeof EngineError
  *
  * @example
  * ```ts
- * import { StepError } from 'artillery-engine-wsmachine';
- * try { await run(); } catch (e) { if (e instanceof StepError) console.log(e.step, e.code); }
+ * const { StepError } = require('artillery-engine-wsmachine');
+ * runVirtualUser(context, (e) => { if (e instanceof StepError) console.log(e.step, e.code); });
  * ```
  */
 export class StepError extends Error {
@@ -68,7 +67,7 @@ export class StepError extends Error {
  *
  * @example
  * ```ts
- * import { ScriptError } from 'artillery-engine-wsmachine';
+ * const { ScriptError } = require('artillery-engine-wsmachine');
  * expect(() => engine.createScenario({ flow: [{ sned: 'x' }] }, ee)).toThrow(ScriptError);
  * ```
  */

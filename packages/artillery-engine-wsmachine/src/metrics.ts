@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Counters } from 'artillery-engine-wsmachine';
+ * const { Counters } = require('artillery-engine-wsmachine'); // static members of the engine class
  * const c = report.aggregate.counters;
  * expect(c[Counters.REQUESTS_SENT]).toBe(c[Counters.REQUESTS_OK] + (c[Counters.REQUESTS_FAILED] ?? 0));
  * ```
@@ -43,7 +43,7 @@ export const Counters = {
  *
  * @example
  * ```ts
- * import { Histograms } from 'artillery-engine-wsmachine';
+ * const { Histograms } = require('artillery-engine-wsmachine');
  * report.aggregate.summaries[Histograms.REQUEST_LATENCY].p99;
  * ```
  */

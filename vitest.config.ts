@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           exclude: ['test/browser/**', 'test/system/**', 'node_modules/**', ...NATIVE_WEBSOCKET_FILES],
         },
       },

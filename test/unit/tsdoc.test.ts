@@ -35,6 +35,7 @@ const ENTRY_POINTS = [
   'src/inspector.ts',
   'src/otel.ts', // optional: skipped when absent
   'machines/index.ts',
+  'packages/artillery-engine-wsmachine/src/index.ts', // the Artillery engine package
 ]
   .map((file) => path.join(ROOT, file))
   .filter((file) => existsSync(file));

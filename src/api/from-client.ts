@@ -266,7 +266,8 @@ function runCommand(scope: Scope, event: FromClientCommand): void {
  */
 export function makeFromClient(createClient: CreateClient): FromClient {
   return ((defaults?: Partial<FromClientInput>): FromClientLogic<any> => ({
-    config: { fromClient: defaults },
+    // Lets tools (the live inspector) tell this logic apart without importing it.
+    config: { type: 'wsmachine.fromClient', defaults },
     getInitialSnapshot: (scope, input) => {
       inputs.set(scope.self, input as Partial<FromClientInput> | undefined);
       return {

@@ -28,20 +28,6 @@ export default defineConfig({
           execArgv: ['--experimental-websocket'],
         },
       },
-      {
-        extends: true,
-        test: {
-          // Type tests (expectTypeOf, @ts-expect-error) of the public API, run by tsc.
-          name: 'types',
-          include: [],
-          typecheck: {
-            enabled: true,
-            only: true,
-            include: ['test/types/**/*.test-d.ts'],
-            tsconfig: './tsconfig.json',
-          },
-        },
-      },
     ],
   },
 });

@@ -1,7 +1,7 @@
 /**
- * Type tests of `fromClient` (checked by `tsc`, i.e. `npm run typecheck`, and by the `types` project
- * of vitest.config.ts): what a parent machine built with `setup({ actors: { ws: fromClient() } })`
- * may give as input, send to the child, and receive from it.
+ * Type tests of `fromClient`, checked by `tsc` (`npm run typecheck`, which covers test/): what a parent
+ * machine built with `setup({ actors: { ws: fromClient() } })` may give as input, send to the child,
+ * and receive from it. A wrong `expectTypeOf` or an unused `@ts-expect-error` fails the typecheck.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import {

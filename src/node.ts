@@ -2,6 +2,7 @@
  * `wsmachine` in Node (the `node` export condition) and `wsmachine/node`: the same API as the
  * browser entry, with the `ws` adapter as the default.
  */
+import { makeFromClient } from './api/from-client.js';
 import { makeCreateClient } from './client.js';
 import { createWsAdapter } from './transport/ws.js';
 
@@ -24,3 +25,35 @@ export { createWsAdapter, type WsClientOptions } from './transport/ws.js';
  * ```
  */
 export const createClient = makeCreateClient(() => createWsAdapter());
+
+/**
+ * XState actor logic that owns a client (over the `ws` package) for the life of the invoking state:
+ * the client is created and started when the actor starts, and stopped (bounded by `stopTimeoutMs`)
+ * when the parent leaves the state. `input` is every `createClient` option, merged over `defaults`,
+ * plus `forwardMessages`. The parent receives {@link FromClientEvent}s and may send
+ * {@link FromClientCommand}s. The parent's `onError` hears only of a client that gave up (a failed
+ * first start, the reconnect policy stopping, bad options); errors it recovers from arrive as
+ * `wsmachine.error` events.
+ *
+ * @example
+ * ```ts
+ * import { assign, createActor, sendTo, setup } from 'xstate';
+ * import { fromClient, type FromClientEvent } from 'wsmachine';
+ *
+ * const app = setup({
+ *   types: { context: {} as { connected: boolean }, events: {} as FromClientEvent | { type: 'ping' } },
+ *   actors: { ws: fromClient({ reconnect: { maxDelayMs: 10_000 } }) },
+ * }).createMachine({
+ *   context: { connected: false },
+ *   invoke: { id: 'ws', src: 'ws', input: { url: 'wss://example.test/feed' }, onError: '.failed' },
+ *   on: {
+ *     'wsmachine.open': { actions: assign({ connected: true }) },
+ *     'wsmachine.close': { actions: assign({ connected: false }) },
+ *     ping: { actions: sendTo('ws', { type: 'wsmachine.send', data: 'ping' }) },
+ *   },
+ *   states: { failed: {} },
+ * });
+ * createActor(app).start();
+ * ```
+ */
+export const fromClient = makeFromClient(createClient);

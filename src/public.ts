@@ -23,3 +23,5 @@ export { createNativeAdapter } from './transport/native.js';
 export type * from './types.js';
 export type { ExclusiveSession } from './session/dispatch-types.js';
 export { INSTRUMENT, type Instrumentation, type RequestOutcome } from './client.js';
+export { clientOf } from './api/from-client.js';
+export type * from './api/from-client.types.js';

@@ -22,8 +22,17 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .badge.closing { background: #f5cba7; } .badge.stopped, .badge.idle { background: #d5dbdb; }
   .facts { font-size: 12px; color: #566573; display: flex; gap: 14px; flex-wrap: wrap; }
   .body { display: grid; grid-template-columns: minmax(0, 3fr) minmax(260px, 1fr); gap: 10px; margin-top: 8px; }
-  .chart { overflow: auto; border: 1px solid #eaeded; border-radius: 6px; max-height: 70vh; }
-  .chart svg { display: block; width: 100%; height: auto; }
+  /* The chart at its natural size (state labels ~13-16 CSS px), scrolled to the active state; "fit" shrinks it. */
+  .chart { overflow: auto; border: 1px solid #eaeded; border-radius: 6px; max-height: 70vh; position: relative; }
+  .chart svg { display: block; max-width: none; }
+  .chart.fitted svg { width: 100%; height: auto; }
+  .fit { font-size: 12px; }
+  .actors { background: #fff; border: 1px solid #d5dbdb; border-radius: 8px; padding: 10px 12px; }
+  .actors h2 { font-size: 15px; margin: 0 0 6px; }
+  .actor summary { font-size: 13px; cursor: pointer; padding: 2px 0; }
+  .actor .aid { font-weight: 600; } .actor .alogic { color: #566573; } .actor .astate { font-family: ui-monospace, Menlo, Consolas, monospace; }
+  .actor .astatus { font-size: 11px; color: #7f8c8d; }
+  .actor .log { max-height: 220px; margin: 4px 0 6px; }
   .log { font: 11px/1.45 ui-monospace, Menlo, Consolas, monospace; background: #17202a; color: #d5d8dc; border-radius: 6px;
          padding: 6px 8px; overflow-y: auto; max-height: 70vh; white-space: pre-wrap; }
   .log .close, .log .error, .log .missed { color: #f1948a; } .log .open { color: #82e0aa; } .log .reconnecting { color: #f7dc6f; }
@@ -35,14 +44,14 @@ export const INSPECTOR_PAGE = `<!doctype html>
 </head>
 <body>
 <header><h1>wsmachine inspector</h1><span class="conn" id="conn">connecting…</span></header>
-<main id="clients"><div class="empty" id="empty">No client attached yet: call <code>inspector.attach(client)</code>.</div></main>
+<main id="clients"><section class="actors" id="actors" hidden><h2>Actors</h2><div id="actor-list"></div></section><div class="empty" id="empty">No client attached yet: call <code>inspector.attach(client)</code>, or pass <code>inspector.inspect</code> to <code>createActor(appMachine, { inspect })</code>.</div></main>
 <script type="module">
 const clientsEl = document.getElementById('clients');
 const connEl = document.getElementById('conn');
 const svgText = await (await fetch('/statechart.svg')).text();
 const clients = new Map();
 // For tests and curious users: the highlighted state history of every client.
-window.__inspector = { clients: {} };
+window.__inspector = { clients: {}, actors: {} };
 
 function panel(id, name) {
   let c = clients.get(id);
@@ -51,12 +60,13 @@ function panel(id, name) {
   const el = document.createElement('section');
   el.className = 'client';
   el.dataset.clientId = String(id);
-  el.innerHTML = '<h2><span class="name"></span><span class="badge"></span><span class="countdown facts"></span></h2>' +
+  el.innerHTML = '<h2><span class="name"></span><span class="badge"></span><span class="countdown facts"></span><button class="fit" type="button">fit</button></h2>' +
     '<div class="facts"><span class="session"></span><span class="attempt"></span><span class="pending"></span><span class="queued"></span></div>' +
     '<div class="body"><div class="chart"></div><div class="log"></div></div>';
   el.querySelector('.name').textContent = name;
   // Each panel gets its own copy of the chart with ids made unique.
   el.querySelector('.chart').innerHTML = svgText.replace(/id="state:/g, 'id="c' + id + ':');
+  el.querySelector('.fit').addEventListener('click', () => el.querySelector('.chart').classList.toggle('fitted'));
   clientsEl.appendChild(el);
   c = { el, id, countdownUntil: 0, history: [] };
   window.__inspector.clients[id] = { name, history: c.history, state: undefined };
@@ -72,10 +82,53 @@ function setState(c, state, active) {
   const info = window.__inspector.clients[c.id];
   if (info.state !== state) { info.state = state; c.history.push(state); }
   for (const g of c.el.querySelectorAll('.chart g.active')) g.classList.remove('active');
+  let deepest;
   for (const sid of active || []) {
     const g = c.el.querySelector('[id="c' + c.id + ':' + sid + '"]');
-    if (g) g.classList.add('active');
+    if (g) { g.classList.add('active'); deepest = g; }
   }
+  // Keep the active state in view: the chart is bigger than its box at a readable size.
+  const box = c.el.querySelector('.chart');
+  if (deepest && !box.classList.contains('fitted')) {
+    const r = deepest.getBoundingClientRect(), b = box.getBoundingClientRect();
+    box.scrollLeft += r.left + r.width / 2 - (b.left + b.width / 2);
+    box.scrollTop += r.top + r.height / 2 - (b.top + b.height / 2);
+  }
+}
+
+const actors = new Map();
+function actorView(m) {
+  document.getElementById('actors').hidden = false;
+  document.getElementById('empty')?.remove();
+  let a = actors.get(m.key);
+  if (!a) {
+    const el = document.createElement('details');
+    el.className = 'actor';
+    el.dataset.key = m.key;
+    el.innerHTML = '<summary><span class="aid"></span> <span class="alogic"></span> <span class="astate"></span> <span class="astatus"></span></summary><div class="log"></div>';
+    const parent = m.parent && actors.get(m.parent);
+    el.style.marginLeft = ((parent ? parent.depth + 1 : 0) * 18) + 'px';
+    document.getElementById('actor-list').appendChild(el);
+    a = { el, depth: parent ? parent.depth + 1 : 0, info: { id: m.id, logic: m.logic, parent: m.parent, log: [] } };
+    window.__inspector.actors[m.key] = a.info;
+    actors.set(m.key, a);
+    for (const line of m.log || []) actorLog(a, line);
+  }
+  a.el.querySelector('.aid').textContent = m.id;
+  a.el.querySelector('.alogic').textContent = m.logic;
+  a.el.querySelector('.astate').textContent = m.state;
+  a.el.querySelector('.astatus').textContent = m.status === 'active' ? '' : '(' + m.status + ')';
+  a.info.state = m.state;
+  a.info.status = m.status;
+}
+function actorLog(a, line) {
+  a.info.log.push(line);
+  const box = a.el.querySelector('.log');
+  const div = document.createElement('div');
+  div.textContent = line;
+  box.appendChild(div);
+  while (box.childNodes.length > 200) box.removeChild(box.firstChild);
+  box.scrollTop = box.scrollHeight;
 }
 
 function facts(c, m) {
@@ -126,6 +179,12 @@ source.onmessage = (e) => {
     const c = clients.get(m.id); if (c) facts(c, m);
   } else if (m.type === 'countdown') {
     const c = clients.get(m.id); if (c) c.countdownUntil = m.until;
+  } else if (m.type === 'actor') {
+    actorView(m);
+  } else if (m.type === 'actor-log') {
+    const a = actors.get(m.key); if (a) actorLog(a, m.line);
+  } else if (m.type === 'actor-gone') {
+    const a = actors.get(m.key); if (a) { a.el.remove(); actors.delete(m.key); delete window.__inspector.actors[m.key]; }
   } else if (m.type === 'detached') {
     const c = clients.get(m.id); if (c) { c.el.style.opacity = '0.5'; log(c, 'detached'); }
   }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createActorRegistry } from './actors.js';
 import { INSPECTOR_PAGE } from './page.js';
 
 /**
@@ -78,6 +79,13 @@ export interface Inspector {
    * @param name shown on the page. @default `client <n>`
    */
   attach(client: InspectableClient, name?: string): () => void;
+  /**
+   * An XState inspection observer for your own actors: `createActor(appMachine, { inspect:
+   * inspector.inspect })`. The page then lists every actor of that system (id, machine or logic,
+   * current state, status) with the events each received; the client of every `fromClient` actor is
+   * attached too, so the connection's statechart shows beside your app.
+   */
+  inspect: (event: unknown) => void;
   /** Closes the server, every page stream and every subscription. */
   close(): Promise<void>;
 }
@@ -213,6 +221,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
         connection: 'keep-alive',
       });
       res.write(': wsmachine inspector\n\n');
+      for (const view of registry.describe()) res.write(`data: ${JSON.stringify(view)}\n\n`);
       for (const a of clients.values()) res.write(`data: ${JSON.stringify(describe(a))}\n\n`);
       streams.add(res);
       updateTimer();
@@ -235,9 +244,10 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
 
-  return {
+  const inspector: Inspector = {
     url: `http://${host}:${port}/`,
     port,
+    inspect: (event) => registry.observe(event as Parameters<typeof registry.observe>[0]),
     attach(client, name) {
       const id = nextId++;
       const a: Attached = { id, name: name ?? `client ${id}`, client, detach: () => {}, log: [] };
@@ -304,4 +314,14 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       });
     },
   };
+  // A `fromClient` actor's connection gets its own panel, detached once that client has stopped.
+  const registry = createActorRegistry(broadcast, (client, name) => {
+    const detach = inspector.attach(client, name);
+    const off = client.on('stopped', () => {
+      off();
+      // After the step that stopped it: its last snapshot (`stopped`) still reaches the page.
+      queueMicrotask(detach);
+    });
+  });
+  return inspector;
 }

@@ -5,11 +5,13 @@
 import { instance } from '@viz-js/viz';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { describeMachine, toDot, toMermaid } from './export.js';
+import { toStatelyImport } from './stately.js';
 
 /** The machines that get diagrams, by file stem. */
 export const MACHINES = { connection: connectionMachine } as const;
 
-/** File name -> content, for every machine: `.mmd`, `.md` (Mermaid for code hosts), `.dot`, `.svg`. */
+/** File name -> content, for every machine: `.mmd`, `.md` (Mermaid for code hosts), `.dot`, `.svg`,
+ * `.stately.js` (for Stately's "Import from code"). */
 export async function renderDiagrams(): Promise<Record<string, string>> {
   const viz = await instance();
   const out: Record<string, string> = {};
@@ -23,6 +25,7 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
       `![${stem} statechart](./${stem}.svg)\n\n\`\`\`mermaid\n${mermaid}\`\`\`\n`;
     out[`${stem}.dot`] = dot;
     out[`${stem}.svg`] = viz.renderString(dot, { format: 'svg', engine: 'dot' });
+    out[`${stem}.stately.js`] = toStatelyImport(machine, `machines/${stem}.machine.ts`);
   }
   return out;
 }

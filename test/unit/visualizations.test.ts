@@ -19,6 +19,7 @@ describe('visualizations/', () => {
       'connection.dot',
       'connection.md',
       'connection.mmd',
+      'connection.stately.js',
       'connection.svg',
     ]);
     for (const [name, content] of Object.entries(files)) {

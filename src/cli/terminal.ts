@@ -103,6 +103,18 @@ export class PromptScreen {
     this.rl.prompt(true);
   }
 
+  /**
+   * Replaces the line the user just entered (still showing the status line as its prompt) with
+   * `text`, so the scrollback reads as sent and received lines, as in wscat.
+   */
+  replaceEntered(entered: string, text: string | undefined): void {
+    const columns = this.out.columns ?? 80;
+    const rows = Math.floor((visibleLength(this.rl.getPrompt()) + entered.length) / columns) + 1;
+    this.out.write(`\x1b[${rows}A\r\x1b[0J`);
+    if (text === undefined) this.rl.prompt(true);
+    else this.print(text);
+  }
+
   status(text: string | undefined): void {
     this.rl.setPrompt(text === undefined ? '' : `${text} > `);
     this.out.write('\r\x1b[2K');

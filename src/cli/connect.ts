@@ -143,6 +143,7 @@ class ConnectSession {
       this.nextDialAt = performance.now() + e.delayMs;
       if (!json)
         this.note(`${this.n.yellow('*')} reconnecting: attempt ${e.attempt} in ${formatMs(e.delayMs)}`);
+      this.refresh(); // the countdown shows at once, not at the first tick
       this.startTicker();
     });
     client.on('error', (error) => {

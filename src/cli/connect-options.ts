@@ -43,8 +43,9 @@ Sending once:
   -x, --execute <message>     send this once connected (repeatable; also --exec), print what
                               arrives, exit
   --replies <n>               exit once this many messages arrived (default: one per message sent)
-  -w, --wait <seconds>        without --replies: print what arrives for this long, then exit 0 (as
-                              wscat does); with --replies: give up after this long, exit 1 (default 5)
+  -w, --wait <seconds>        without --replies: print what arrives for this long, then exit 0
+                              (as wscat does); with --replies: give up after this long, exit 1
+                              (default 5)
 
 Output:
   --json                      every event as one JSON object per line, on stdout (for scripts)
@@ -53,8 +54,8 @@ Output:
   -h, --help                  this help
 
 While connected:
-  /ping [data], /pong [data]  send a protocol ping or pong frame (data: the rest of the line, at most
-                              125 bytes)
+  /ping [data], /pong [data]  send a protocol ping or pong frame (data: the rest of the line,
+                              at most 125 bytes)
   /close [code] [reason]      close with this code (default 1000) and reason, and exit
   /restart                    close this session and reconnect
   /stats                      the client's counters

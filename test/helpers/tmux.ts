@@ -135,12 +135,22 @@ export async function startTerminal(argv: string[], options: TerminalOptions): P
     exited(deadlineMs = DEADLINE_MS) {
       return poll(
         async () => {
-          const [dead, status] = (
-            await tmux('display-message', '-p', '-t', 'cli', '#{pane_dead} #{pane_dead_status}')
+          const [dead, status, signal] = (
+            await tmux(
+              'display-message',
+              '-p',
+              '-t',
+              'cli',
+              '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}',
+            )
           )
             .trim()
-            .split(' ');
-          return dead === '1' ? Number(status) : undefined;
+            .split('|');
+          // tmux sees the pty close before it reaps the process: dead, but no status yet.
+          if (dead !== '1' || (status === '' && signal === '')) return undefined;
+          if (status === '')
+            throw new Error(`the program was killed by signal ${signal}; the screen:\n${await screen()}`);
+          return Number(status);
         },
         'exit',
         deadlineMs,

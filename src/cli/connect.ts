@@ -62,6 +62,8 @@ class ConnectSession {
   private stopped!: Promise<void>;
 
   private readonly json: boolean;
+  /** `-x` got the replies it waited for: later messages are not printed. */
+  private enough = false;
 
   constructor(
     private readonly client: WsClient,
@@ -117,6 +119,7 @@ class ConnectSession {
         );
     });
     client.on('message', (m) => {
+      if (this.enough) return;
       if (json)
         this.emit('message', {
           direction: 'in',
@@ -252,6 +255,8 @@ class ConnectSession {
       const off = this.client.on('message', () => {
         if (++received >= replies) {
           off();
+          // `--replies n` prints n messages: one that arrives while the client stops is not a reply.
+          this.enough = true;
           resolve(true);
         }
       });

@@ -78,10 +78,11 @@ export async function inspect(argv: string[], baseIo: Io, signal?: AbortSignal):
   });
   client.on('error', () => {}); // shown on the page's event log
   inspector.attach(client, url);
+  const stopped = untilStopped(signal); // before the line a script waits for (see serve.ts)
   io.stdout.write(`${c.bold('inspector')} on ${c.cyan(inspector.url)}  (Ctrl-C to stop)\n`);
   client.start().catch((error: Error) => io.stderr.write(`${c.red('start failed:')} ${error.message}\n`));
 
-  await untilStopped(signal);
+  await stopped;
   clearInterval(chaos);
   await client.stop();
   await inspector.close();

@@ -60,6 +60,9 @@ export async function serve(argv: string[], baseIo: Io, signal?: AbortSignal): P
     io.stderr.write(`${c.red('error')} could not start the demo server: ${(error as Error).message}\n`);
     return 1;
   }
+  // Listen for Ctrl-C / SIGTERM before the first line: a script that stops the server as soon as it
+  // reads "listening" must not find the signal's default action (death, exit code null) still in place.
+  const stopped = untilStopped(signal);
   screen.print(`${c.bold('demo server')} listening on ${c.cyan(server.url)}  (raw echo: ${server.echoUrl})`);
   screen.print(c.dim(`Ctrl-C to stop. Try: wsmachine connect ${server.url}`));
   server.on('connection', (e) =>
@@ -83,7 +86,7 @@ export async function serve(argv: string[], baseIo: Io, signal?: AbortSignal): P
   if (values.verbose)
     server.on('message', (e) => screen.print(`${c.dim('<')} #${e.id} ${formatData(e.data, e.binary)}`));
 
-  await untilStopped(signal);
+  await stopped;
   const open = server.stats().open;
   screen.print(`shutting down: closing ${open} connection(s) with 1001`);
   await server.close();

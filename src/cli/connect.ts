@@ -1,110 +1,50 @@
 /**
  * `wsmachine connect <url>`: an interactive client like wscat, with wsmachine underneath. A live
  * status line (state, session, attempt, countdown to the next dial, last RTT), typed lines are sent,
- * messages are printed with direction markers; `--json` prints every event as JSON Lines, `--exec`
- * sends once, prints the replies and exits.
+ * messages are printed with direction markers, slash commands steer the client; `--json` prints
+ * every event as JSON Lines, `-x` sends once, prints the replies and exits. The command line is read
+ * in connect-options.ts, the slash commands live in slash.ts.
  */
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import {
-  type ClientOptions,
   type ClientState,
+  type CloseRequest,
   type Data,
   type SendResult,
   type WsClient,
   createClient,
+  createWsAdapter,
 } from '../node.js';
-import { UsageError, headerFlags, intFlag, usage } from './args.js';
+import { withColorFlag } from './args.js';
+import { type ConnectConfig, optionsUsageError, parseConnect } from './connect-options.js';
 import { formatClose, formatData, formatError, formatMs, paintState, toJsonValue } from './format.js';
+import { type ControlFrame, type FrameTap, tapFrames } from './frames.js';
+import { runSlash } from './slash.js';
 import { type Io, type Printer, PromptScreen, Screen, colorsFor } from './terminal.js';
 
-export const CONNECT_HELP = `Usage: wsmachine connect <url> [options]
-
-Connects, prints what arrives ("<") and sends what you type (">"). Reconnects with jittered backoff;
-the status line shows the state, the session id, the attempt, the countdown to the next dial and the
-last ping round trip.
-
-Options:
-  -H, --header "Name: value"  upgrade request header (repeatable)
-  -s, --subprotocol <name>    subprotocol to offer (repeatable)
-  --heartbeat <ms>            protocol ping interval (default 30000)
-  --no-heartbeat              do not ping
-  --no-reconnect              do not reconnect when the connection drops
-  --reconnect-delay <ms>      cap of the first reconnect delay (default 1000)
-  -x, --exec <message>        send this once connected (repeatable), print the replies, exit
-  --replies <n>               with --exec: replies to wait for (default: one per message)
-  --wait <ms>                 with --exec: give up after this long (default 5000, exit code 1)
-  --json                      every event as one JSON object per line, on stdout (for scripts)
-  -h, --help                  this help
-
-While connected: /restart, /stats, /quit (or Ctrl-D / Ctrl-C). Start a line with // to send a "/".
-Colour follows NO_COLOR / FORCE_COLOR and is off when the output is not a terminal.
-`;
+export { CONNECT_HELP } from './connect-options.js';
 
 /** Runs `connect`; resolves with the exit code. */
-export async function connect(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = usage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        header: { type: 'string', short: 'H', multiple: true },
-        subprotocol: { type: 'string', short: 's', multiple: true },
-        heartbeat: { type: 'string' },
-        'no-heartbeat': { type: 'boolean' },
-        'no-reconnect': { type: 'boolean' },
-        'reconnect-delay': { type: 'string' },
-        exec: { type: 'string', short: 'x', multiple: true },
-        replies: { type: 'string' },
-        wait: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(CONNECT_HELP);
-    return 0;
-  }
-  const url = positionals[0];
-  if (url === undefined)
-    throw new UsageError('connect needs a URL, e.g. wsmachine connect ws://127.0.0.1:8080');
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-
-  const heartbeatMs = intFlag('heartbeat', values.heartbeat, 1, 86_400_000);
-  const reconnectDelay = intFlag('reconnect-delay', values['reconnect-delay'], 0, 3_600_000);
-  const execs = values.exec ?? [];
-  const replies = intFlag('replies', values.replies, 0, 1_000_000) ?? execs.length;
-  const waitMs = intFlag('wait', values.wait, 1, 86_400_000) ?? 5_000;
-  const headers = headerFlags(values.header);
-
-  const options: ClientOptions = {
-    url,
-    ...(values.subprotocol === undefined ? {} : { protocols: values.subprotocol }),
-    ...(headers === undefined ? {} : { headers }),
-    heartbeat: values['no-heartbeat'] ? false : heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs },
-    reconnect: values['no-reconnect']
-      ? false
-      : reconnectDelay === undefined
-        ? {}
-        : { baseDelayMs: reconnectDelay },
-  };
+export async function connect(argv: string[], baseIo: Io): Promise<number> {
+  const config = await parseConnect(argv, baseIo);
+  if (config === undefined) return 0;
+  const io = withColorFlag(baseIo, config.noColor);
+  let session: ConnectSession | undefined;
+  const frames = tapFrames(createWsAdapter(config.ws), (kind, data) => session?.frameReceived(kind, data));
   let client: WsClient;
   try {
-    client = createClient(options);
+    client = createClient({ ...config.client, adapter: frames.adapter });
   } catch (error) {
-    throw new UsageError(formatError(error));
+    throw optionsUsageError(error) ?? error;
   }
-  const session = new ConnectSession(client, io, {
-    json: values.json === true,
-    interactive: execs.length === 0,
-  });
-  return execs.length > 0 ? session.exec(execs, replies, waitMs) : session.interactive();
-}
-
-interface SessionOptions {
-  json: boolean;
-  interactive: boolean;
+  session = new ConnectSession(client, io, frames, config);
+  if (config.insecure && !config.json)
+    io.stderr.write(
+      `${colorsFor(io.stderr, io.env).yellow('*')} certificate checks are off (-n): anyone on the path can read and change this connection\n`,
+    );
+  return config.execute.length > 0
+    ? session.exec(config.execute, config.replies, config.waitMs)
+    : session.interactive();
 }
 
 /** One run of `connect`: output for every client event, plus the exec or interactive loop. */
@@ -121,15 +61,22 @@ class ConnectSession {
   private openedSession = 0;
   private stopped!: Promise<void>;
 
+  private readonly json: boolean;
+  /** `-x` got the replies it waited for: later messages are not printed. */
+  private enough = false;
+
   constructor(
     private readonly client: WsClient,
     private readonly io: Io,
-    private readonly options: SessionOptions,
+    private readonly frames: FrameTap,
+    private readonly config: ConnectConfig,
   ) {
     const plain = { isTTY: false };
-    this.c = colorsFor(options.json ? plain : io.stdout, io.env);
-    this.cErr = colorsFor(options.json ? plain : io.stderr, io.env);
-    this.tty = !options.json && options.interactive && io.stdin.isTTY === true && io.stdout.isTTY === true;
+    this.json = config.json;
+    this.c = colorsFor(config.json ? plain : io.stdout, io.env);
+    this.cErr = colorsFor(config.json ? plain : io.stderr, io.env);
+    const interactive = config.execute.length === 0;
+    this.tty = !config.json && interactive && io.stdin.isTTY === true && io.stdout.isTTY === true;
     this.printer = new Screen(io.stdout, false);
     this.listen();
   }
@@ -143,7 +90,7 @@ class ConnectSession {
 
   /** A lifecycle note: above the prompt on a TTY, else on stderr (stdout stays messages only). */
   private note(text: string): void {
-    if (this.options.json) return;
+    if (this.json) return;
     if (this.tty) this.printer.print(text);
     else this.io.stderr.write(`${text}\n`);
   }
@@ -154,7 +101,7 @@ class ConnectSession {
 
   private listen(): void {
     const client = this.client;
-    const json = this.options.json;
+    const json = this.json;
     client.on('state', (e) => {
       if (json) this.emit('state', e);
       if (e.to !== 'reconnecting') this.nextDialAt = undefined;
@@ -172,6 +119,7 @@ class ConnectSession {
         );
     });
     client.on('message', (m) => {
+      if (this.enough) return;
       if (json)
         this.emit('message', {
           direction: 'in',
@@ -195,9 +143,10 @@ class ConnectSession {
     });
     client.on('reconnecting', (e) => {
       if (json) this.emit('reconnecting', e);
-      this.nextDialAt = Date.now() + e.delayMs;
+      this.nextDialAt = performance.now() + e.delayMs;
       if (!json)
         this.note(`${this.n.yellow('*')} reconnecting: attempt ${e.attempt} in ${formatMs(e.delayMs)}`);
+      this.refresh(); // the countdown shows at once, not at the first tick
       this.startTicker();
     });
     client.on('error', (error) => {
@@ -234,6 +183,14 @@ class ConnectSession {
     });
   }
 
+  /** A ping or pong frame arrived: shown with `-P` (wscat's "Received ping (data: ...)"). */
+  frameReceived(kind: ControlFrame, data: Uint8Array): void {
+    if (!this.config.showPingPong) return;
+    const text = new TextDecoder().decode(data);
+    if (this.json) this.emit('control', { frame: kind, direction: 'in', data: text });
+    else this.printer.print(`${this.c.cyan('<')} received ${kind} (data: ${JSON.stringify(text)})`);
+  }
+
   /** Redraws the status line (TTY only). */
   private refresh(): void {
     if (!this.tty) return;
@@ -244,7 +201,7 @@ class ConnectSession {
     if (client.sessionId > 0) parts.push(`session ${client.sessionId}`);
     parts.push(`attempt ${client.attempt}`);
     if (state === 'reconnecting' && this.nextDialAt !== undefined)
-      parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - Date.now()))}`);
+      parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - performance.now()))}`);
     if (this.lastRtt !== undefined) parts.push(`rtt ${formatMs(this.lastRtt)}`);
     this.printer.status(parts.join(c.dim(' · ')));
   }
@@ -263,7 +220,7 @@ class ConnectSession {
   }
 
   private sent(data: Data, result: SendResult): void {
-    if (this.options.json) this.emit('send', { direction: 'out', data, result });
+    if (this.json) this.emit('send', { direction: 'out', data, result });
     else if (!this.tty)
       this.printer.print(
         `${this.c.magenta('>')} ${formatData(data as string, false)}${result === 'queued' ? this.c.dim(' (queued)') : ''}`,
@@ -276,27 +233,33 @@ class ConnectSession {
       await this.client.start();
       return true;
     } catch (error) {
-      if (this.options.json) this.emit('start-failed', { error });
+      if (this.json) this.emit('start-failed', { error });
       else this.note(`${this.n.red('error')} ${formatError(error)}`);
       return false;
     }
   }
 
-  /** `--exec`: send each message, wait for `replies` messages (at most `waitMs`), stop. */
-  async exec(messages: string[], replies: number, waitMs: number): Promise<number> {
+  /**
+   * `-x`: send each message, then wait for `replies` messages (at most `waitMs`; exit 1 without
+   * them), or with `replies` undefined (`-w` alone, as wscat) print what arrives for `waitMs`.
+   */
+  async exec(messages: string[], replies: number | undefined, waitMs: number): Promise<number> {
     if (!(await this.start())) return 1;
     let received = 0;
     let timer: NodeJS.Timeout | undefined;
     const done = new Promise<boolean>((resolve) => {
+      this.stopped.then(() => resolve(replies === undefined && this.stoppedError === undefined));
+      timer = setTimeout(() => resolve(replies === undefined), waitMs);
+      if (replies === undefined) return;
       if (replies === 0) return resolve(true);
       const off = this.client.on('message', () => {
         if (++received >= replies) {
           off();
+          // `--replies n` prints n messages: one that arrives while the client stops is not a reply.
+          this.enough = true;
           resolve(true);
         }
       });
-      this.stopped.then(() => resolve(false));
-      timer = setTimeout(() => resolve(false), waitMs);
     });
     for (const message of messages) {
       try {
@@ -313,37 +276,68 @@ class ConnectSession {
     return ok ? 0 : 1;
   }
 
-  /** Interactive: typed lines are sent until /quit, Ctrl-D, Ctrl-C, or the client stops by itself. */
+  /** Interactive: typed lines are sent until /quit, /close, Ctrl-D, Ctrl-C, or the client stops by itself. */
   async interactive(): Promise<number> {
     const io = this.io;
     const rl = createInterface({
       input: io.stdin,
       ...(this.tty ? { output: io.stdout, terminal: true } : { terminal: false }),
     });
-    if (this.tty) {
-      this.printer = new PromptScreen(io.stdout, rl);
+    const prompt = this.tty ? new PromptScreen(io.stdout, rl) : undefined;
+    if (prompt !== undefined) {
+      this.printer = prompt;
       this.refresh();
     }
     let quitting = false;
-    const quit = () => {
+    const stop = async (request?: CloseRequest) => {
       if (quitting) return;
       quitting = true;
-      void this.client.stop();
+      try {
+        await this.client.stop(request);
+      } catch (error) {
+        quitting = false; // an invalid close code changed nothing: the session goes on
+        throw error;
+      }
     };
+    const quit = () => void stop().catch(() => {});
     const onSignal = () => quit();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     rl.on('SIGINT', quit);
-    // End of input (Ctrl-D, or the end of a pipe): let the dial finish so lines piped in are sent
-    // (they were queued), then stop. Ctrl-C stops at once.
-    let starting: Promise<boolean> | undefined;
+    // Lines that arrive before the first open (piped in, or typed while dialing) wait for it, so a
+    // `/ping` or `/close` among them acts on the connection, in order with the messages around it.
+    let early: string[] | undefined = [];
+    // End of input (Ctrl-D, or the end of a pipe): let the dial finish and the early lines run, then
+    // stop. Ctrl-C stops at once.
+    let ready: Promise<boolean> | undefined;
     rl.on('close', () => {
-      if (starting === undefined) quit();
-      else void starting.then(quit);
+      if (ready === undefined) quit();
+      else void ready.then(quit);
     });
-    rl.on('line', (line) => {
+    const slash = {
+      client: this.client,
+      frames: this.frames,
+      say: (text: string, event?: { event: string; [key: string]: unknown }) => {
+        if (!this.json) this.note(text);
+        else if (event !== undefined) {
+          const { event: name, ...payload } = event;
+          this.emit(name, payload);
+        }
+      },
+      wire: (text: string, event: { event: string; [key: string]: unknown }) => {
+        const { event: name, ...payload } = event;
+        if (this.json) this.emit(name, payload);
+        else this.printer.print(`${this.c.magenta('>')} ${text}`);
+      },
+      fail: (text: string) => {
+        if (this.json) this.emit('command-error', { message: text });
+        else this.note(`${this.n.red('error')} ${text}`);
+      },
+      stop,
+    };
+    const handle = (line: string) => {
       if (line.startsWith('/') && !line.startsWith('//')) {
-        this.command(line.trim(), quit);
+        runSlash(line, slash);
         return;
       }
       const data = line.startsWith('//') ? line.slice(1) : line;
@@ -353,9 +347,30 @@ class ConnectSession {
       } catch (error) {
         this.note(`${this.n.red('error')} ${formatError(error)}`);
       }
+    };
+    rl.on('line', (line) => {
+      if (prompt !== undefined) {
+        const command = line.startsWith('/') && !line.startsWith('//');
+        const data = line.startsWith('//') ? line.slice(1) : line;
+        prompt.replaceEntered(
+          line,
+          command
+            ? this.c.dim(line)
+            : data === ''
+              ? undefined
+              : `${this.c.magenta('>')} ${formatData(data, false)}`,
+        );
+      }
+      if (early === undefined) handle(line);
+      else early.push(line);
     });
-    starting = this.start();
-    const started = await starting;
+    ready = this.start().then((started) => {
+      const lines = early ?? [];
+      early = undefined;
+      if (started) for (const line of lines) handle(line);
+      return started;
+    });
+    const started = await ready;
     if (started) await this.stopped;
     else quitting = true;
     process.off('SIGINT', onSignal);
@@ -365,27 +380,6 @@ class ConnectSession {
     rl.close();
     if (!started) return 1;
     return this.stoppedError === undefined ? 0 : 1;
-  }
-
-  private command(line: string, quit: () => void): void {
-    switch (line) {
-      case '/quit':
-      case '/exit':
-        quit();
-        return;
-      case '/restart':
-        try {
-          this.client.restart('restart from the CLI');
-        } catch (error) {
-          this.note(`${this.n.red('error')} ${formatError(error)}`);
-        }
-        return;
-      case '/stats':
-        this.note(JSON.stringify(this.client.stats()));
-        return;
-      default:
-        this.note(`unknown command ${line}: use /restart, /stats or /quit (start with // to send a "/")`);
-    }
   }
 }
 

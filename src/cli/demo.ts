@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { type ClientState, type Message, type Session, type WsClient, createClient } from '../node.js';
 import { type Inspector, createInspector } from '../inspector.js';
 import { type DemoServer, startDemoServer } from '../server.js';
-import { usage } from './args.js';
+import { COLOR_OPTION, usage, withColorFlag } from './args.js';
 import { errorCode, formatClose, formatError, formatMs, paintState } from './format.js';
 import { type Colors, type Io, Screen, colorsFor } from './terminal.js';
 
@@ -27,6 +27,7 @@ issued during the outage are delivered after the reopen or rejected with a typed
 Options:
   --inspect    also serve the live inspector (the statechart with the current state highlighted)
                and print its address, so the reconnect can be watched in a browser
+  --no-color   no colour (the same as NO_COLOR=1)
   -h, --help   this help
 
 The summary's "lost" comes from the client's own accounting: requests that never settled, sends
@@ -78,14 +79,15 @@ function parseJson(message: Message): unknown {
 }
 
 /** Runs the demo; resolves with the exit code (0 when nothing was lost). */
-export async function demo(argv: string[], io: Io): Promise<number> {
+export async function demo(argv: string[], baseIo: Io): Promise<number> {
   const { values } = usage(() =>
     parseArgs({
       args: argv,
-      options: { help: { type: 'boolean', short: 'h' }, inspect: { type: 'boolean' } },
+      options: { help: { type: 'boolean', short: 'h' }, inspect: { type: 'boolean' }, ...COLOR_OPTION },
       allowPositionals: false,
     }),
   );
+  const io = withColorFlag(baseIo, values['no-color']);
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return 0;

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createInspector } from '../inspector.js';
 import { type WsClient, createClient } from '../node.js';
 import { type DemoServer, startDemoServer } from '../server.js';
-import { intFlag, usage } from './args.js';
+import { COLOR_OPTION, intFlag, usage, withColorFlag } from './args.js';
 import { type Io, colorsFor, untilStopped } from './terminal.js';
 
 export const INSPECT_HELP = `Usage: wsmachine inspect [url] [options]
@@ -23,11 +23,12 @@ pending requests and queued sends. Open the printed address in a browser.
 Options:
   -p, --port <port>     the inspector's port; 0 picks a free one (default 0)
   --no-reconnect        the client does not reconnect
+  --no-color            no colour (the same as NO_COLOR=1)
   -h, --help            this help
 `;
 
 /** Runs `inspect`; resolves with the exit code after Ctrl-C (or `signal`). */
-export async function inspect(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+export async function inspect(argv: string[], baseIo: Io, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = usage(() =>
     parseArgs({
       args: argv,
@@ -35,10 +36,12 @@ export async function inspect(argv: string[], io: Io, signal?: AbortSignal): Pro
         port: { type: 'string', short: 'p' },
         'no-reconnect': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...COLOR_OPTION,
       },
       allowPositionals: true,
     }),
   );
+  const io = withColorFlag(baseIo, values['no-color']);
   if (values.help) {
     io.stdout.write(INSPECT_HELP);
     return 0;
@@ -75,10 +78,11 @@ export async function inspect(argv: string[], io: Io, signal?: AbortSignal): Pro
   });
   client.on('error', () => {}); // shown on the page's event log
   inspector.attach(client, url);
+  const stopped = untilStopped(signal); // before the line a script waits for (see serve.ts)
   io.stdout.write(`${c.bold('inspector')} on ${c.cyan(inspector.url)}  (Ctrl-C to stop)\n`);
   client.start().catch((error: Error) => io.stderr.write(`${c.red('start failed:')} ${error.message}\n`));
 
-  await untilStopped(signal);
+  await stopped;
   clearInterval(chaos);
   await client.stop();
   await inspector.close();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isWsmError } from '../node.js';
-import { UsageError } from './args.js';
+import { UsageError, withColorFlag } from './args.js';
 import { CONNECT_HELP, connect } from './connect.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { INSPECT_HELP, inspect } from './inspect.js';
@@ -22,7 +22,8 @@ A WebSocket client whose connection lifecycle is an explicit statechart.
 Commands:
   demo              the main job in ~15 s: connect, requests, heartbeats, the server dies and
                     comes back, nothing is lost (see the summary)
-  connect <url>     interactive client like wscat: status line, reconnects, --json, --exec
+  connect <url>     interactive client like wscat (takes wscat's flags; -c <url> also works
+                    without the command): status line, reconnects, slash commands, --json, -x
   serve             the demo server in the foreground (demo protocol, raw echo, fault commands)
   inspect [url]     the live inspector: the statechart with the current state, the event log
   help [command]    help for a command
@@ -30,6 +31,7 @@ Commands:
 Options:
   -h, --help        help
   -v, --version     the version
+  --no-color        no colour, for every command (the same as NO_COLOR=1)
 `;
 
 const HELPS: Record<string, string> = {
@@ -61,12 +63,19 @@ function version(): string {
  * Runs the CLI with `argv` (without `node` and the script) and resolves with the exit code:
  * 0 success, 1 failure, 2 usage error.
  */
-export async function run(argv: string[], io: Io = processIo()): Promise<number> {
-  const [command, ...rest] = argv;
+export async function run(argv: string[], baseIo: Io = processIo()): Promise<number> {
+  // `wsmachine --no-color <command>`: every command also takes it after its name.
+  const global = argv.findIndex((arg) => arg !== '--no-color');
+  const io = withColorFlag(baseIo, global !== 0 && argv.length > 0);
+  const args = global === -1 ? [] : argv.slice(global);
+  const [first, ...rest] = args;
+  // wscat's spelling: `wsmachine -c <url>` is `wsmachine connect -c <url>`.
+  const wscat = first === '-c' || first === '--connect' || first?.startsWith('--connect=') === true;
+  const command = wscat ? 'connect' : first;
   try {
     switch (command) {
       case 'connect':
-        return await connect(rest, io);
+        return await connect(wscat ? args : rest, io);
       case 'serve':
         return await serve(rest, io);
       case 'demo':
@@ -90,7 +99,9 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`wsmachine: ${error.message}\n\n${HELPS[command ?? ''] ?? HELP}`);
+      // One line, and where the whole story is: the help is not repeated under every typo.
+      const name = command !== undefined && command in HELPS ? `wsmachine ${command}` : 'wsmachine';
+      io.stderr.write(`${name}: ${error.message}; see ${name} --help\n`);
       return 2;
     }
     // wsmachine's own errors say what to do; a stack trace only helps for the unexpected ones.

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type DemoServer, startDemoServer } from '../server.js';
-import { intFlag, usage } from './args.js';
+import { COLOR_OPTION, intFlag, usage, withColorFlag } from './args.js';
 import { formatClose, formatData } from './format.js';
 import { type Io, Screen, colorsFor, untilStopped } from './terminal.js';
 
@@ -21,11 +21,12 @@ Options:
   -p, --port <port>             port; 0 picks a free one (default 8080)
   --heartbeat-interval <ms>     time between heartbeat publications (default 1000)
   -v, --verbose                 also log every message received
+  --no-color                    no colour (the same as NO_COLOR=1)
   -h, --help                    this help
 `;
 
 /** Runs `serve`; resolves with the exit code once the server has shut down. */
-export async function serve(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+export async function serve(argv: string[], baseIo: Io, signal?: AbortSignal): Promise<number> {
   const { values } = usage(() =>
     parseArgs({
       args: argv,
@@ -35,10 +36,12 @@ export async function serve(argv: string[], io: Io, signal?: AbortSignal): Promi
         'heartbeat-interval': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
+        ...COLOR_OPTION,
       },
       allowPositionals: false,
     }),
   );
+  const io = withColorFlag(baseIo, values['no-color']);
   if (values.help) {
     io.stdout.write(SERVE_HELP);
     return 0;
@@ -57,6 +60,9 @@ export async function serve(argv: string[], io: Io, signal?: AbortSignal): Promi
     io.stderr.write(`${c.red('error')} could not start the demo server: ${(error as Error).message}\n`);
     return 1;
   }
+  // Listen for Ctrl-C / SIGTERM before the first line: a script that stops the server as soon as it
+  // reads "listening" must not find the signal's default action (death, exit code null) still in place.
+  const stopped = untilStopped(signal);
   screen.print(`${c.bold('demo server')} listening on ${c.cyan(server.url)}  (raw echo: ${server.echoUrl})`);
   screen.print(c.dim(`Ctrl-C to stop. Try: wsmachine connect ${server.url}`));
   server.on('connection', (e) =>
@@ -80,7 +86,7 @@ export async function serve(argv: string[], io: Io, signal?: AbortSignal): Promi
   if (values.verbose)
     server.on('message', (e) => screen.print(`${c.dim('<')} #${e.id} ${formatData(e.data, e.binary)}`));
 
-  await untilStopped(signal);
+  await stopped;
   const open = server.stats().open;
   screen.print(`shutting down: closing ${open} connection(s) with 1001`);
   await server.close();

@@ -91,22 +91,48 @@ export class Screen {
  */
 export class PromptScreen {
   readonly live = true;
+  /**
+   * Set once readline closed (Ctrl-D, end of input): from then on lines are printed without a prompt,
+   * because `prompt()` on a closed interface resumes stdin, and a resumed TTY keeps the process alive.
+   */
+  private ended = false;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly rl: ReadlineInterface,
-  ) {}
+  ) {
+    rl.once('close', () => {
+      this.ended = true;
+    });
+  }
+
+  private prompt(): void {
+    if (!this.ended) this.rl.prompt(true);
+  }
 
   print(text: string): void {
     this.out.write('\r\x1b[2K');
     this.out.write(`${text}\n`);
-    this.rl.prompt(true);
+    this.prompt();
+  }
+
+  /**
+   * Replaces the line the user just entered (still showing the status line as its prompt) with
+   * `text`, so the scrollback reads as sent and received lines, as in wscat.
+   */
+  replaceEntered(entered: string, text: string | undefined): void {
+    const columns = this.out.columns ?? 80;
+    const rows = Math.floor((visibleLength(this.rl.getPrompt()) + entered.length) / columns) + 1;
+    this.out.write(`\x1b[${rows}A\r\x1b[0J`);
+    if (text === undefined) this.prompt();
+    else this.print(text);
   }
 
   status(text: string | undefined): void {
+    if (this.ended) return;
     this.rl.setPrompt(text === undefined ? '' : `${text} > `);
     this.out.write('\r\x1b[2K');
-    this.rl.prompt(true);
+    this.prompt();
   }
 
   close(): void {

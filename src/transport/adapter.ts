@@ -201,6 +201,12 @@ export interface SocketConnection {
   terminate(): void;
   /** Sends a protocol ping (only with `capabilities.protocolPing`). */
   ping?(data?: Uint8Array): void;
+  /**
+   * Sends an unsolicited protocol pong, a one-way heartbeat (RFC 6455 §5.5.3; only with
+   * `capabilities.protocolPing`). The client never calls it; tools such as `wsmachine connect`'s
+   * `/pong` do, through an adapter that wraps this one.
+   */
+  pong?(data?: Uint8Array): void;
   /** Stops reading from the socket (only with `capabilities.pause`). */
   pause?(): void;
   /** Resumes reading. */

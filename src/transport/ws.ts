@@ -301,6 +301,10 @@ class WsConnection implements SocketConnection {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.ping(data);
   }
 
+  pong(data?: Uint8Array): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.pong(data);
+  }
+
   pause(): void {
     this.socket?.pause();
   }

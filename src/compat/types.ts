@@ -272,8 +272,12 @@ export type WebSocketListener<E> = ((event: E) => unknown) | { handleEvent(event
  * ```
  */
 export interface ListenerOptions {
+  /** Remove the listener after its first call. @default false */
   once?: boolean;
+  /** Remove the listener when this signal aborts. @default undefined */
   signal?: AbortSignal;
+  /** Part of the listener's identity for `removeEventListener`, as in the DOM; no other effect. @default false */
   capture?: boolean;
+  /** Accepted for compatibility; no effect (no WebSocket event is cancelable). @default false */
   passive?: boolean;
 }

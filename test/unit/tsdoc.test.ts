@@ -34,6 +34,8 @@ const ENTRY_POINTS = [
   'src/server.ts',
   'src/inspector.ts',
   'src/otel.ts', // optional: skipped when absent
+  'src/compat.ts',
+  'src/compat-node.ts',
   'machines/index.ts',
 ]
   .map((file) => path.join(ROOT, file))

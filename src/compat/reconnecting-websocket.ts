@@ -13,7 +13,7 @@ import { convertIncoming } from './binary.js';
 import { checkCloseArguments } from './close-arguments.js';
 import { ConnectionFacts } from './connection-facts.js';
 import { attachDebug } from './debug.js';
-import { type EventType, Listeners, reportListenerError } from './listeners.js';
+import { type EventType, Listeners } from './listeners.js';
 import { checkUrlArgument, mapOptions, normalizeProtocols } from './options.js';
 import type { CompatRuntime, EventKit } from './runtime.js';
 import { Sender } from './sender.js';
@@ -365,7 +365,7 @@ export class ReconnectingWebSocketBase {
   /** An error event (or, with no listener, a console report: nothing is swallowed). */
   private fail(error: unknown, message = errorMessage(error)): void {
     if (this.onerror === null && !this.listeners.has('error')) {
-      reportListenerError(error);
+      console.error('wsmachine/compat: an error with no error listener (set onerror to handle it):', error);
       return;
     }
     this.listeners.dispatch(this, 'error', this.onerror, this.kit.error(this, message, error));

@@ -31,6 +31,7 @@ const FILES = [
   'memory.ts',
   'bundle.ts',
   'otel.ts',
+  'compat.ts',
 ];
 
 const quick = process.argv.includes('--quick');

@@ -38,9 +38,11 @@ export function eventTime(): number {
 
 /** The lightweight `Event`. */
 class LiteEvent {
-  readonly type: string;
-  readonly target: unknown;
-  readonly timeStamp: number;
+  // `declare`: assigned in the constructor only. A class field would also be defined first (ES2022
+  // [[Define]] semantics), which measured ~10 ns more per event on the receive path.
+  declare readonly type: string;
+  declare readonly target: unknown;
+  declare readonly timeStamp: number;
   declare readonly bubbles: boolean;
   declare readonly cancelable: boolean;
   declare readonly composed: boolean;
@@ -110,13 +112,20 @@ for (const [name, value] of Object.entries({
 
 const NO_PORTS: readonly unknown[] = Object.freeze([]);
 
-/** The lightweight `MessageEvent`. */
-class LiteMessageEvent extends LiteEvent {
-  readonly data: unknown;
-  readonly origin: string;
+/**
+ * The lightweight `MessageEvent`: one per received message, so it is built flat (no `super()` call,
+ * five assignments); its prototype chain still goes through `LiteEvent.prototype`.
+ */
+class LiteMessageEvent {
+  declare type: 'message';
+  declare target: unknown;
+  declare timeStamp: number;
+  declare data: unknown;
+  declare origin: string;
 
   constructor(target: unknown, data: unknown, origin: string) {
-    super('message', target, eventTime());
+    this.target = target;
+    this.timeStamp = eventTime();
     this.data = data;
     this.origin = origin;
   }
@@ -136,6 +145,10 @@ class LiteMessageEvent extends LiteEvent {
     return NO_PORTS;
   }
 }
+
+Object.setPrototypeOf(LiteMessageEvent.prototype, LiteEvent.prototype);
+// Always 'message': on the prototype, one field less to write per message.
+Object.defineProperty(LiteMessageEvent.prototype, 'type', { value: 'message', enumerable: true });
 
 /** The lightweight `CloseEvent`. */
 class LiteCloseEvent extends LiteEvent {

@@ -109,21 +109,24 @@ export class Listeners {
     this.lists[type] = this.lists[type].filter((e) => e !== entry);
   }
 
-  /**
-   * Dispatches `event`: `handler` (the `onX` property) first, then the listeners of `type`. Returns
-   * `false` when a listener called `preventDefault()` on a cancelable event (never, for ours).
-   */
-  dispatch(target: object, type: EventType, handler: unknown, event: object): boolean {
-    if (typeof handler === 'function') call(handler, target, event);
+  /** Dispatches `event`: `handler` (the `onX` property) first, then the listeners of `type`. */
+  dispatch(target: object, type: EventType, handler: unknown, event: object): void {
+    if (typeof handler === 'function') {
+      try {
+        handler.call(target, event);
+      } catch (error) {
+        reportListenerError(error);
+      }
+    }
     const list = this.lists[type];
+    if (list.length === 0) return;
     for (let i = 0; i < list.length; i++) {
-      if ((event as { [STOP]?: boolean })[STOP] === true) break;
+      if ((event as { [STOP]?: boolean })[STOP] === true) return;
       const entry = list[i]!;
       if (entry.removed) continue;
       if (entry.once) this.drop(type, entry);
       call(entry.callback, target, event);
     }
-    return (event as { defaultPrevented?: boolean }).defaultPrevented !== true;
   }
 
   /** Whether `type` is one of the four WebSocket event types. */

@@ -337,7 +337,8 @@ export class ReconnectingWebSocketBase {
   dispatchEvent(event: { type: string }): boolean {
     const type = event.type;
     if (!Listeners.knows(type)) return true;
-    return this.listeners.dispatch(this, type, this.handler(type), event);
+    this.listeners.dispatch(this, type, this.handler(type), event);
+    return (event as { defaultPrevented?: boolean }).defaultPrevented !== true;
   }
 
   private handler(type: EventType): unknown {

@@ -63,20 +63,20 @@ export class ReconnectingWebSocketBase {
   /** Called with each `error` event. Kept across reconnects. */
   onerror: Handler<WebSocketErrorEvent> = null;
 
-  private readonly wsClient: WsClient;
-  private readonly runtime: CompatRuntime;
-  private readonly kit: EventKit;
-  private readonly listeners = new Listeners();
-  private readonly facts: ConnectionFacts;
-  private readonly sender: Sender;
-  private readonly log: ((...args: unknown[]) => void) | undefined;
-  private type: BinaryType = 'blob';
+  readonly #wsClient: WsClient;
+  readonly #runtime: CompatRuntime;
+  readonly #kit: EventKit;
+  readonly #listeners = new Listeners();
+  readonly #facts: ConnectionFacts;
+  readonly #sender: Sender;
+  readonly #log: ((...args: unknown[]) => void) | undefined;
+  #type: BinaryType = 'blob';
   /** The close frame a `reconnect(code, reason)` asked for, used by the session it ends. */
-  private closeRequest: { code: number; reason: string } | undefined;
+  #closeRequest: { code: number; reason: string } | undefined;
   /** A `close()` still in progress (a `reconnect()` after it waits for it). */
-  private stopping: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   /** The `reconnect()` waiting for `stopping`; a later `close()` cancels it. */
-  private startAfterStop: object | undefined;
+  #startAfterStop: object | undefined;
 
   /**
    * @param url where to connect (a function is called before every attempt).
@@ -91,55 +91,55 @@ export class ReconnectingWebSocketBase {
     options: ReconnectingWebSocketOptions | undefined,
     runtime: CompatRuntime,
   ) {
-    this.runtime = runtime;
-    this.kit = runtime.events();
+    this.#runtime = runtime;
+    this.#kit = runtime.events();
     checkUrlArgument(url);
     const offered = normalizeProtocols(protocols);
     const settings = mapOptions(options, (code, reason, wasClean) =>
-      this.kit.close(this, code, reason, wasClean),
+      this.#kit.close(this, code, reason, wasClean),
     );
-    this.log = settings.log;
+    this.#log = settings.log;
     const inner =
       settings.client.adapter ??
       (settings.WebSocket === undefined ? runtime.defaultAdapter() : createNativeAdapter(settings.WebSocket));
-    this.facts = new ConnectionFacts(inner);
+    this.#facts = new ConnectionFacts(inner);
     const hooks = settings.client.hooks ?? {};
     const userOnMessage = hooks.onMessage;
     const userOnClose = hooks.onClose;
-    this.wsClient = runtime.createClient({
+    this.#wsClient = runtime.createClient({
       ...settings.client,
       url: url as never,
       ...(offered === undefined ? {} : { protocols: offered }),
-      adapter: this.facts.adapter,
+      adapter: this.#facts.adapter,
       hooks: {
         ...hooks,
         onMessage:
           userOnMessage === undefined
-            ? (message) => this.receive(message)
+            ? (message) => this.#receive(message)
             : (message, session) => {
-                this.receive(message);
+                this.#receive(message);
                 return userOnMessage(message, session);
               },
         onClose: (info, session) => {
-          const requested = this.closeRequest;
-          this.closeRequest = undefined;
+          const requested = this.#closeRequest;
+          this.#closeRequest = undefined;
           if (userOnClose === undefined) return requested;
           const chosen = userOnClose(info, session);
           return requested ?? chosen;
         },
       },
     });
-    this.sender = new Sender(this.wsClient, (error) => this.fail(error), this.log);
+    this.#sender = new Sender(this.#wsClient, (error) => this.#fail(error), this.#log);
     // The debug lines first, so each one comes before what the handlers print for the same event.
-    if (this.log !== undefined) attachDebug(this.wsClient, this.log, offered, settings.maxRetries);
-    this.subscribe();
-    if (settings.startClosed) this.log?.('start closed');
-    else this.start();
+    if (this.#log !== undefined) attachDebug(this.#wsClient, this.#log, offered, settings.maxRetries);
+    this.#subscribe();
+    if (settings.startClosed) this.#log?.('start closed');
+    else this.#start();
   }
 
   /** The wsmachine client underneath: `state`, `actor`, `stats()`, `request()`, `on()` ... */
   get client(): WsClient {
-    return this.wsClient;
+    return this.#wsClient;
   }
 
   /** {@link ReconnectingWebSocketBase.CONNECTING} on the instance. */
@@ -161,7 +161,7 @@ export class ReconnectingWebSocketBase {
 
   /** The client's state as a WebSocket `readyState` (see the README's migration table). */
   get readyState(): number {
-    switch (this.wsClient.state) {
+    switch (this.#wsClient.state) {
       case 'connecting':
       case 'opening':
         return 0;
@@ -176,17 +176,17 @@ export class ReconnectingWebSocketBase {
 
   /** The URL of the current (or last) socket, serialized; `''` before the first dial. */
   get url(): string {
-    return this.facts.url;
+    return this.#facts.url;
   }
 
   /** The subprotocol the server picked; `''` before open and while a new socket connects. */
   get protocol(): string {
-    return this.facts.protocol;
+    return this.#facts.protocol;
   }
 
   /** The extensions the server accepted (e.g. `permessage-deflate`); `''` before open. */
   get extensions(): string {
-    return this.facts.extensions;
+    return this.#facts.extensions;
   }
 
   /**
@@ -194,12 +194,12 @@ export class ReconnectingWebSocketBase {
    * sent (queued while not open, or behind a `Blob` being read). Text counts in UTF-16 code units.
    */
   get bufferedAmount(): number {
-    return this.facts.socketBufferedAmount + this.sender.pendingBytes;
+    return this.#facts.socketBufferedAmount + this.#sender.pendingBytes;
   }
 
   /** How binary messages are delivered: `'blob'` (default), `'arraybuffer'`, or in Node `'nodebuffer'`. */
   get binaryType(): BinaryType {
-    return this.type;
+    return this.#type;
   }
 
   /**
@@ -207,27 +207,27 @@ export class ReconnectingWebSocketBase {
    *   silently, which hides typos).
    */
   set binaryType(value: BinaryType) {
-    if (!this.runtime.binaryTypes.includes(value)) {
+    if (!this.#runtime.binaryTypes.includes(value)) {
       throw new InvalidOptionsError([
         {
           option: 'binaryType',
           value,
-          expected: this.runtime.binaryTypes.map((t) => `'${t}'`).join(' or '),
+          expected: this.#runtime.binaryTypes.map((t) => `'${t}'`).join(' or '),
         },
       ]);
     }
-    this.type = value;
+    this.#type = value;
   }
 
   /** Reconnect attempts since the last connection that stayed open `minUptime` (or the last start). */
   get retryCount(): number {
-    return this.wsClient.attempt;
+    return this.#wsClient.attempt;
   }
 
   /** partysocket's: `false` once `close()` was called or the client gave up, until `reconnect()`. */
   get shouldReconnect(): boolean {
-    const state = this.wsClient.state;
-    return this.stopping === undefined && state !== 'stopped' && state !== 'idle';
+    const state = this.#wsClient.state;
+    return this.#stopping === undefined && state !== 'stopped' && state !== 'idle';
   }
 
   /**
@@ -236,7 +236,7 @@ export class ReconnectingWebSocketBase {
    * the queue cannot take (`maxEnqueuedMessages`, or after `close()`) is reported as an `error` event.
    */
   send(data: SendData): boolean {
-    return this.sender.send(data);
+    return this.#sender.send(data);
   }
 
   /**
@@ -248,22 +248,22 @@ export class ReconnectingWebSocketBase {
    */
   close(code?: number, reason?: string): void {
     const args = checkCloseArguments('close()', code, reason);
-    this.startAfterStop = undefined;
-    const state = this.wsClient.state;
-    if (this.stopping !== undefined || state === 'idle' || state === 'stopped') {
-      this.log?.('close: already closed');
+    this.#startAfterStop = undefined;
+    const state = this.#wsClient.state;
+    if (this.#stopping !== undefined || state === 'idle' || state === 'stopped') {
+      this.#log?.('close: already closed');
       return;
     }
-    this.log?.('close', args.code ?? 1000, args.reason ?? '');
-    const stopping = this.wsClient
+    this.#log?.('close', args.code ?? 1000, args.reason ?? '');
+    const stopping = this.#wsClient
       .stop({
         ...(args.code === undefined ? {} : { code: args.code }),
         ...(args.reason === undefined ? {} : { reason: args.reason }),
       })
       .finally(() => {
-        if (this.stopping === stopping) this.stopping = undefined;
+        if (this.#stopping === stopping) this.#stopping = undefined;
       });
-    this.stopping = stopping;
+    this.#stopping = stopping;
   }
 
   /**
@@ -275,27 +275,27 @@ export class ReconnectingWebSocketBase {
    */
   reconnect(code?: number, reason?: string): void {
     const args = checkCloseArguments('reconnect()', code, reason);
-    this.log?.('reconnect', args.code ?? 1000, args.reason ?? '');
-    if (this.stopping !== undefined) {
+    this.#log?.('reconnect', args.code ?? 1000, args.reason ?? '');
+    if (this.#stopping !== undefined) {
       const token = {};
-      this.startAfterStop = token;
-      void this.stopping.then(() => {
-        if (this.startAfterStop === token) {
-          this.startAfterStop = undefined;
-          this.start();
+      this.#startAfterStop = token;
+      void this.#stopping.then(() => {
+        if (this.#startAfterStop === token) {
+          this.#startAfterStop = undefined;
+          this.#start();
         }
       });
       return;
     }
-    const state = this.wsClient.state;
+    const state = this.#wsClient.state;
     if (state === 'idle' || state === 'stopped') {
-      this.start();
+      this.#start();
       return;
     }
     if (state === 'opening' || state === 'open') {
-      this.closeRequest = { code: args.code ?? 1000, reason: args.reason ?? '' };
+      this.#closeRequest = { code: args.code ?? 1000, reason: args.reason ?? '' };
     }
-    this.wsClient.restart(args.reason);
+    this.#wsClient.restart(args.reason);
   }
 
   /** Adds a listener (a function or a `handleEvent` object); other event types are ignored. */
@@ -311,7 +311,7 @@ export class ReconnectingWebSocketBase {
     options?: boolean | ListenerOptions,
   ): void;
   addEventListener(type: string, listener: unknown, options?: boolean | ListenerOptions): void {
-    this.listeners.add(type, listener, options);
+    this.#listeners.add(type, listener, options);
   }
 
   /** Removes a listener added with the same function (or object) and `capture`. */
@@ -327,7 +327,7 @@ export class ReconnectingWebSocketBase {
     options?: boolean | ListenerOptions,
   ): void;
   removeEventListener(type: string, listener: unknown, options?: boolean | ListenerOptions): void {
-    this.listeners.remove(type, listener, options);
+    this.#listeners.remove(type, listener, options);
   }
 
   /**
@@ -337,53 +337,53 @@ export class ReconnectingWebSocketBase {
   dispatchEvent(event: { type: string }): boolean {
     const type = event.type;
     if (!Listeners.knows(type)) return true;
-    this.listeners.dispatch(this, type, this.handler(type), event);
+    this.#listeners.dispatch(this, type, this.#handler(type), event);
     return (event as { defaultPrevented?: boolean }).defaultPrevented !== true;
   }
 
-  private handler(type: EventType): unknown {
+  #handler(type: EventType): unknown {
     if (type === 'message') return this.onmessage;
     if (type === 'open') return this.onopen;
     if (type === 'close') return this.onclose;
     return this.onerror;
   }
 
-  private start(): void {
+  #start(): void {
     // Every failure also arrives as an `error` and a `close` event; the promise adds nothing.
-    this.wsClient.start().catch(() => {});
+    this.#wsClient.start().catch(() => {});
   }
 
   /** The receive path: one event per message, skipped when nobody listens. */
-  private receive(message: Message): void {
+  #receive(message: Message): void {
     const handler = this.onmessage;
-    if (handler === null && !this.listeners.has('message')) return;
+    if (handler === null && !this.#listeners.has('message')) return;
     const raw = message.data;
-    const data = typeof raw === 'string' ? raw : convertIncoming(raw, this.type, this.runtime.toNodeBuffer);
-    this.log?.('message event');
-    this.listeners.dispatch(this, 'message', handler, this.kit.message(this, data, this.facts.origin));
+    const data = typeof raw === 'string' ? raw : convertIncoming(raw, this.#type, this.#runtime.toNodeBuffer);
+    this.#log?.('message event');
+    this.#listeners.dispatch(this, 'message', handler, this.#kit.message(this, data, this.#facts.origin));
   }
 
   /** An error event (or, with no listener, a console report: nothing is swallowed). */
-  private fail(error: unknown, message = errorMessage(error)): void {
-    if (this.onerror === null && !this.listeners.has('error')) {
+  #fail(error: unknown, message = errorMessage(error)): void {
+    if (this.onerror === null && !this.#listeners.has('error')) {
       console.error('wsmachine/compat: an error with no error listener (set onerror to handle it):', error);
       return;
     }
-    this.listeners.dispatch(this, 'error', this.onerror, this.kit.error(this, message, error));
+    this.#listeners.dispatch(this, 'error', this.onerror, this.#kit.error(this, message, error));
   }
 
-  private subscribe(): void {
-    const client = this.wsClient;
-    client.on('open', () => this.listeners.dispatch(this, 'open', this.onopen, this.kit.open(this)));
+  #subscribe(): void {
+    const client = this.#wsClient;
+    client.on('open', () => this.#listeners.dispatch(this, 'open', this.onopen, this.#kit.open(this)));
     client.on('close', ({ code, reason, wasClean }) => {
-      this.closeRequest = undefined;
-      this.listeners.dispatch(this, 'close', this.onclose, this.kit.close(this, code, reason, wasClean));
+      this.#closeRequest = undefined;
+      this.#listeners.dispatch(this, 'close', this.onclose, this.#kit.close(this, code, reason, wasClean));
     });
-    client.on('error', (error) => this.fail(error));
+    client.on('error', (error) => this.#fail(error));
     // What the client will not deliver (close() or giving up with messages still queued): the error
     // is the client's UndeliveredError; `ws.client.on('undelivered')` also has the messages.
     client.on('undelivered', ({ messages, reason }) =>
-      this.fail(reason, `${messages.length} queued message(s) will not be delivered: ${reason.message}`),
+      this.#fail(reason, `${messages.length} queued message(s) will not be delivered: ${reason.message}`),
     );
   }
 }

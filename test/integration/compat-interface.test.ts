@@ -96,12 +96,18 @@ describe('connect, send, receive, close', () => {
     const message = await nextEvent(ws, 'message');
     expect(message.data).toBe('hello');
     expect(message.origin).toBe(server.url);
+    expect([message.type, message.target, message.currentTarget]).toEqual(['message', ws, ws]);
+    expect([message.lastEventId, message.source, message.ports]).toEqual(['', null, []]);
+    expect(message.timeStamp).toBeGreaterThan(0);
+    expect(message.timeStamp).toBeLessThanOrEqual(performance.now());
     ws.close(1000, 'some reason');
     expect(ws.readyState).toBe(ws.CLOSING);
 
     const close = await nextEvent(ws, 'close');
     expect(ws.readyState).toBe(ws.CLOSED);
     expect([close.code, close.reason, close.wasClean]).toEqual([1000, 'some reason', true]);
+    expect([close.type, close.target, close.bubbles, close.cancelable]).toEqual(['close', ws, false, false]);
+    expect(close.timeStamp).toBeGreaterThanOrEqual(message.timeStamp);
     expect(await server.waitForClosed(0)).toEqual({ code: 1000, reason: 'some reason' });
     expect(ws.url).toBe(`${server.url}/`);
     expect(rec.types).toEqual(['open', 'message', 'close']);

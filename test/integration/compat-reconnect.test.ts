@@ -254,6 +254,21 @@ describe('timeouts and delays', () => {
     expect(delays).toEqual([1, 2, 4, 8, 8, 8]);
   });
 
+  it('caps every delay at maxReconnectionDelay, the first one too, as reconnecting-websocket does', async () => {
+    // Their own suite sets maxReconnectionDelay below the default minReconnectionDelay.
+    const ws = openSocket(await refusedUrl(), [], {
+      minReconnectionDelay: 1_000 + 0.4, // theirs was fractional (1000 + Math.random() * 4000)
+      maxReconnectionDelay: 5,
+      maxRetries: 3,
+      clientOptions: { reconnect: { jitter: 'none', maxDelayMs: 60_000 } }, // the named option wins
+    });
+    ws.onerror = () => {};
+    const delays: number[] = [];
+    ws.client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+    await waitForEvent(ws.client, 'stopped');
+    expect(delays).toEqual([5, 5, 5]);
+  });
+
   it('minUptime: the retry count resets only after a connection stayed open that long', async () => {
     const clock = new TestClock();
     const server = await startWsServer();

@@ -128,6 +128,13 @@ export function mapOptions(
     problems.push({ option: 'clientOptions', value: base, expected: 'an object of createClient options' });
   }
   const client = { ...(base as CompatSettings['client']) };
+  if (o.WebSocket !== undefined && client.adapter !== undefined) {
+    problems.push({
+      option: 'WebSocket',
+      value: o.WebSocket,
+      expected: 'nothing when clientOptions.adapter is given (both choose the socket: keep one)',
+    });
+  }
 
   const maxDelay = duration(problems, 'maxReconnectionDelay', o.maxReconnectionDelay);
   const minDelay = duration(problems, 'minReconnectionDelay', o.minReconnectionDelay);

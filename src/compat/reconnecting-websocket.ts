@@ -125,7 +125,9 @@ export class ReconnectingWebSocketBase {
           this.#closeRequest = undefined;
           if (userOnClose === undefined) return requested;
           const chosen = userOnClose(info, session);
-          return requested ?? chosen;
+          if (requested === undefined) return chosen;
+          // Their hook still runs to the end (and a failure is reported); reconnect()'s frame wins.
+          return Promise.resolve(chosen).then(() => requested);
         },
       },
     });

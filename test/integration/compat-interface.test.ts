@@ -7,7 +7,8 @@
 import { Blob } from 'node:buffer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ReconnectingWebSocket, { ReconnectingWebSocket as Named } from '../../src/compat-node.js';
-import { InvalidOptionsError, isErrorCode } from '../../src/node.js';
+import WebSocket from 'ws';
+import { InvalidOptionsError, createWsAdapter, isErrorCode } from '../../src/node.js';
 import { nextEvent, openSocket, record } from '../helpers/compat.js';
 import { cleanup, freePortClosed, startWsServer, waitFor } from '../helpers/servers.js';
 
@@ -47,6 +48,14 @@ describe('construction', () => {
     const typo = thrownBy(() => new ReconnectingWebSocket('ws://127.0.0.1:1', [], { maxRetry: 3 } as never));
     expect(typo.problems.map((p: { option: string }) => p.option)).toEqual(['maxRetry']);
     expect(thrownBy(() => new ReconnectingWebSocket(123 as never)).problems[0].option).toBe('url');
+    const both = thrownBy(
+      () =>
+        new ReconnectingWebSocket('ws://127.0.0.1:1', [], {
+          WebSocket,
+          clientOptions: { adapter: createWsAdapter() },
+        }),
+    );
+    expect(both.problems[0].expected).toMatch(/clientOptions.adapter/);
     const protocols = thrownBy(() => new ReconnectingWebSocket('ws://127.0.0.1:1', (() => 'x') as never));
     expect(protocols.message).toMatch(/function per attempt is not supported/);
     const values = thrownBy(

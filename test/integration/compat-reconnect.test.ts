@@ -375,6 +375,37 @@ describe('options', () => {
     ).toBe(true);
   });
 
+  it('clientOptions.hooks run beside the facade: onMessage too, onClose’s frame unless reconnect() chose one', async () => {
+    const server = await startWsServer({ echo: true });
+    const hooked: string[] = [];
+    const ws = openSocket(server.url, undefined, {
+      minReconnectionDelay: 0,
+      clientOptions: {
+        hooks: {
+          onMessage: (m) => {
+            hooked.push(`onMessage ${m.data as string}`);
+          },
+          onClose: async (info) => {
+            hooked.push(`onClose ${info.requested}`);
+            return { code: 4555, reason: 'from the hook' };
+          },
+        },
+      },
+    });
+    const seen: string[] = [];
+    ws.onmessage = (e) => seen.push(e.data);
+    await nextEvent(ws, 'open');
+    ws.send('one');
+    await nextEvent(ws, 'message');
+    ws.reconnect(4100, 'mine');
+    expect(await server.waitForClosed(0)).toEqual({ code: 4100, reason: 'mine' });
+    await waitFor(ws.client, () => ws.readyState === ws.OPEN, 'reopened');
+    ws.client.restart('the client’s own restart');
+    expect(await server.waitForClosed(1)).toEqual({ code: 4555, reason: 'from the hook' });
+    expect(seen).toEqual(['one']);
+    expect(hooked).toEqual(['onMessage one', 'onClose true', 'onClose true']);
+  });
+
   it('a throwing URL provider is an error event and a retry, not an unhandled rejection', async () => {
     const server = await startWsServer();
     let calls = 0;

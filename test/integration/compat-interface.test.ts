@@ -359,6 +359,7 @@ describe('close()', () => {
     const server = await startWsServer();
     const ws = openSocket(server.url);
     const rec = record(ws);
+    ws.addEventListener('close', () => ws.close()); // re-entrant: a no-op, no second event
     await nextEvent(ws, 'open');
     ws.close();
     ws.close();

@@ -18,7 +18,10 @@
  * - send over a socket: `count` sends, then the server (which counts them) answers once it has them all.
  *
  * Both the client and the facade come from one bundle of `src/node.ts` and `src/compat-node.ts` built
- * as the package ships (tsup's settings, see bench/wsmachine.ts for why not through tsx).
+ * as the package ships (tsup's settings, see bench/wsmachine.ts for why not through tsx). Each variant
+ * runs in its own worker process (this file, `worker NAME`) for the whole run, as in bench/receive.ts:
+ * in one shared process the client's own call sites would see both the plain hook and the facade's,
+ * and the JIT state one leaves would colour the other's figure.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -31,9 +34,12 @@ import type { ConnectionListener, SocketAdapter, createClient as CreateClient } 
 import {
   type BenchOptions,
   type BenchSection,
+  type Child,
   type Summary,
   type TargetCheck,
   ROOT,
+  forkTs,
+  rotate,
   fmtRatio,
   fmtSummary,
   gc,
@@ -53,9 +59,13 @@ interface Loaded {
   ReconnectingWebSocket: typeof ReconnectingWebSocketType;
 }
 
-/** One bundle with both entries (one copy of the client), built with the package's settings. */
-async function load(): Promise<Loaded> {
+/**
+ * One bundle with both entries (one copy of the client), built with the package's settings by the
+ * parent (`rebuild`), imported by the workers.
+ */
+async function load(rebuild: boolean): Promise<Loaded> {
   const out = fileURLToPath(new URL('../node_modules/.cache/wsmachine-bench/compat.mjs', import.meta.url));
+  if (!rebuild) return (await import(pathToFileURL(out).href)) as Loaded;
   await build({
     absWorkingDir: ROOT,
     stdin: {
@@ -285,8 +295,25 @@ async function overSocket(
 
 // -------------------------------------------------------------------------------------------------
 
+type Task = { task: 'memory'; count: number } | { task: 'socket'; url: string; count: number };
+
+/** Worker mode: measures one variant on request from the parent (see `run`). */
+async function worker(variant: Variant): Promise<void> {
+  const lib = await load(false);
+  process.on('message', (m: Task) => {
+    const work =
+      m.task === 'memory' ? inMemory(lib, variant, m.count) : overSocket(lib, variant, m.url, m.count);
+    work.then(
+      (result) => process.send?.({ ok: true, result }),
+      (error: unknown) => process.send?.({ ok: false, error: String((error as Error)?.stack ?? error) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ ready: true });
+}
+
 async function run({ quick }: BenchOptions): Promise<BenchSection> {
-  const lib = await load();
+  await load(true);
   const rounds = quick ? 2 : 11;
   const count = quick ? 50_000 : 400_000;
   const memoryCount = quick ? 100_000 : 1_000_000;
@@ -295,21 +322,47 @@ async function run({ quick }: BenchOptions): Promise<BenchSection> {
   const memReceive = empty();
   const memSend = empty();
   const runs = new Map<Variant, Array<{ receive: SocketRun; send: SocketRun }>>(VARIANTS.map((v) => [v, []]));
+  const workers = new Map<Variant, Child<{ ready: true }>>();
+  const ask = async <R>(variant: Variant, task: Task): Promise<R> => {
+    const w = workers.get(variant)!;
+    const answer = w.next<{ ok: boolean; result?: R; error?: string }>(
+      (m) => 'ok' in m,
+      120_000,
+      `${variant} ${task.task}`,
+    );
+    w.child.send(task);
+    const m = await answer;
+    if (!m.ok || m.result === undefined) throw new Error(`${variant}: ${m.error}`);
+    return m.result;
+  };
   try {
     for (const variant of VARIANTS) {
-      await inMemory(lib, variant, memoryCount / 5);
-      await overSocket(lib, variant, url, count / 5);
+      workers.set(
+        variant,
+        await forkTs<{ ready: true }>('./compat.ts', ['worker', variant], { execArgv: ['--expose-gc'] }),
+      );
+    }
+    // One unmeasured round: every variant's code is compiled before the first figure counts.
+    for (const variant of VARIANTS) {
+      await ask(variant, { task: 'memory', count: memoryCount / 5 });
+      await ask(variant, { task: 'socket', url, count: count / 5 });
     }
     for (let round = 0; round < rounds; round++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+      const order = rotate(VARIANTS, round);
       for (const variant of order) {
-        const m = await inMemory(lib, variant, memoryCount);
+        const m = await ask<{ receive: number; send: number }>(variant, {
+          task: 'memory',
+          count: memoryCount,
+        });
         memReceive.get(variant)!.push(m.receive);
         memSend.get(variant)!.push(m.send);
       }
-      for (const variant of order) runs.get(variant)!.push(await overSocket(lib, variant, url, count));
+      for (const variant of order) {
+        runs.get(variant)!.push(await ask(variant, { task: 'socket', url, count }));
+      }
     }
   } finally {
+    await Promise.all([...workers.values()].map((w) => w.stop()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.disconnect();
     await exited;
@@ -390,4 +443,5 @@ async function run({ quick }: BenchOptions): Promise<BenchSection> {
 }
 
 if (process.argv[2] === 'server') runServer();
+else if (process.argv[2] === 'worker') void worker(process.argv[3] as Variant);
 else mainIfDirect(import.meta.url, run);

@@ -9,6 +9,8 @@ export default defineConfig({
     inspector: 'src/inspector.ts',
     server: 'src/server.ts',
     otel: 'src/otel.ts',
+    compat: 'src/compat.ts',
+    'compat-node': 'src/compat-node.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm'],

@@ -33,6 +33,7 @@ const FILES = [
   'memory.ts',
   'bundle.ts',
   'otel.ts',
+  'compat.ts',
 ];
 
 const quick = process.argv.includes('--quick');

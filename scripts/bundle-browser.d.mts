@@ -3,6 +3,9 @@
 /** Absolute path of the written browser bundle (`dist/browser/wsmachine.js`). */
 export declare const BROWSER_BUNDLE: string;
 
+/** Absolute path of the written `wsmachine/compat` browser bundle (`dist/browser/compat.js`). */
+export declare const COMPAT_BROWSER_BUNDLE: string;
+
 /** What {@link bundleBrowser} returns. */
 export interface BrowserBundleReport {
   /** The minified bundle. */
@@ -21,5 +24,12 @@ export interface BrowserBundleReport {
   packages: Record<string, number>;
 }
 
-/** Bundles `src/index.ts` for browsers; `write: true` also writes {@link BROWSER_BUNDLE}. */
-export declare function bundleBrowser(options?: { write?: boolean }): Promise<BrowserBundleReport>;
+/**
+ * Bundles `entry` (default `src/index.ts`) for browsers; `write: true` also writes `outfile` (default
+ * {@link BROWSER_BUNDLE}).
+ */
+export declare function bundleBrowser(options?: {
+  write?: boolean;
+  entry?: string;
+  outfile?: string;
+}): Promise<BrowserBundleReport>;

@@ -2,7 +2,8 @@
 /**
  * Bundles the browser entry (`src/index.ts`) with esbuild into one minified ESM file,
  * `dist/browser/wsmachine.js` (xstate and mitt included), checks that nothing Node-only got in, and
- * prints its size minified and minified + gzip (level 9).
+ * prints its size minified and minified + gzip (level 9). The same for `wsmachine/compat`'s browser
+ * entry (`src/compat.ts` -> `dist/browser/compat.js`).
  *
  *   node scripts/bundle-browser.mjs          # write the bundle, check it, print the size (`npm run size`)
  *   node scripts/bundle-browser.mjs --json   # the same, the size as one JSON line (for bench/)
@@ -19,6 +20,7 @@ import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER_BUNDLE = resolve(root, 'dist/browser/wsmachine.js');
+export const COMPAT_BROWSER_BUNDLE = resolve(root, 'dist/browser/compat.js');
 
 const builtins = new Set(builtinModules);
 /** A module the browser graph must never reach (ARCHITECTURE.md §2). */
@@ -33,19 +35,24 @@ function forbiddenInput(path) {
 }
 
 /**
- * Bundles `src/index.ts` for browsers.
+ * Bundles `src/index.ts` (or another browser entry) for browsers.
  *
- * @param {{ write?: boolean }} [options] `write: false` keeps the output in memory.
+ * @param {{ write?: boolean, entry?: string, outfile?: string }} [options] `write: false` keeps the
+ *   output in memory; `entry` (default `src/index.ts`) and `outfile` (default {@link BROWSER_BUNDLE}).
  * @returns {Promise<{ code: Uint8Array, minBytes: number, gzipBytes: number, inputs: string[], imports: string[], forbidden: string[], packages: Record<string, number> }>}
  *   `imports` lists what the bundle still imports at run time (nothing, when self-contained);
  *   `forbidden` lists every import of `ws`, a Node built-in or OpenTelemetry (empty when clean);
  *   `packages` the minified bytes each package contributes (`wsmachine` for our own code).
  */
-export async function bundleBrowser({ write = false } = {}) {
+export async function bundleBrowser({
+  write = false,
+  entry = 'src/index.ts',
+  outfile = BROWSER_BUNDLE,
+} = {}) {
   const imported = [];
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['src/index.ts'],
+    entryPoints: [entry],
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -54,7 +61,7 @@ export async function bundleBrowser({ write = false } = {}) {
     legalComments: 'none',
     metafile: true,
     write: false,
-    outfile: BROWSER_BUNDLE,
+    outfile,
     logLevel: 'silent',
     plugins: [
       {
@@ -71,10 +78,10 @@ export async function bundleBrowser({ write = false } = {}) {
       },
     ],
   });
-  const out = result.outputFiles.find((f) => f.path === BROWSER_BUNDLE);
+  const out = result.outputFiles.find((f) => f.path === outfile);
   if (out === undefined) throw new Error('esbuild produced no bundle');
   const inputs = Object.keys(result.metafile.inputs);
-  const output = result.metafile.outputs[relative(root, BROWSER_BUNDLE)];
+  const output = result.metafile.outputs[relative(root, outfile)];
   const forbidden = [...imported, ...inputs.filter(forbiddenInput)];
   const packages = {};
   for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
@@ -82,8 +89,8 @@ export async function bundleBrowser({ write = false } = {}) {
     packages[name] = (packages[name] ?? 0) + bytesInOutput;
   }
   if (write) {
-    mkdirSync(dirname(BROWSER_BUNDLE), { recursive: true });
-    writeFileSync(BROWSER_BUNDLE, out.contents);
+    mkdirSync(dirname(outfile), { recursive: true });
+    writeFileSync(outfile, out.contents);
   }
   return {
     code: out.contents,
@@ -120,6 +127,20 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   if (report.forbidden.length > 0) {
     console.error('The browser bundle must not reach ws, Node built-ins or OpenTelemetry, but it imports:');
     for (const f of report.forbidden) console.error(`  - ${f}`);
+    process.exitCode = 1;
+  }
+  const compat = await bundleBrowser({ write: true, entry: 'src/compat.ts', outfile: COMPAT_BROWSER_BUNDLE });
+  if (!process.argv.includes('--json')) {
+    console.log(
+      `${relative(root, COMPAT_BROWSER_BUNDLE)} (wsmachine/compat): ${compat.minBytes} bytes min, ` +
+        `${compat.gzipBytes} bytes min + gzip`,
+    );
+  }
+  if (compat.forbidden.length > 0) {
+    console.error(
+      'wsmachine/compat in browsers must not reach ws, Node built-ins or OpenTelemetry, but it imports:',
+    );
+    for (const f of compat.forbidden) console.error(`  - ${f}`);
     process.exitCode = 1;
   }
 }

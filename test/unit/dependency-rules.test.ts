@@ -94,7 +94,7 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('the graph under src/index.ts never reaches ws, node:* or OpenTelemetry', () => {
+  it('the graphs under src/index.ts and src/compat.ts never reach ws, node:* or OpenTelemetry', () => {
     const seen = new Set<string>();
     const bad: string[] = [];
     const visit = (file: string, via: string[]) => {
@@ -110,10 +110,26 @@ describe('dependency rules (ARCHITECTURE.md §2)', () => {
       }
     };
     visit(join(root, 'src/index.ts'), []);
+    visit(join(root, 'src/compat.ts'), []);
     visit(join(root, 'src/testing.ts'), []);
     visit(join(root, 'machines/index.ts'), []);
     expect(seen.size).toBeGreaterThan(10);
     expect(bad).toEqual([]);
+  });
+
+  it('compat/ is built on the public API only (src/public.ts) and never imports ws or node:*', () => {
+    const offenders: string[] = [];
+    const files = listTs(join(root, 'src/compat'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      for (const spec of importsOf(file)) {
+        const target = resolveLocal(file, spec);
+        const r = target === undefined ? spec : rel(target);
+        if (!(r === 'src/public.ts' || r.startsWith('src/compat/')))
+          offenders.push(`${rel(file)} -> ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 
   it('cli/ uses the public entry points only (wsmachine, wsmachine/server, wsmachine/inspector)', () => {

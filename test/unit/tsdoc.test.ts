@@ -34,6 +34,8 @@ const ENTRY_POINTS = [
   'src/server.ts',
   'src/inspector.ts',
   'src/otel.ts', // optional: skipped when absent
+  'src/compat.ts',
+  'src/compat-node.ts',
   'machines/index.ts',
   'packages/artillery-engine-wsmachine/src/index.ts', // the Artillery engine package
 ]

@@ -105,6 +105,14 @@ export class WsClient {
   }
 
   /**
+   * Bytes accepted but not yet handed to the OS: what the send buffer holds plus what the open
+   * socket still buffers (the WHATWG `bufferedAmount`, across reconnects).
+   */
+  get bufferedAmount(): number {
+    return this.outbox.queuedBytes + (this.sessions.current?.handle.conn?.bufferedAmount ?? 0);
+  }
+
+  /**
    * Starts the client. Resolves when the first session is `open` (onOpen done).
    *
    * @throws {InvalidStateError} (as a rejection) when already started.
@@ -251,6 +259,7 @@ export class WsClient {
       reconnects: c.reconnects,
       pendingRequests: this.requests.correlator.size,
       queuedSends: this.outbox.queued,
+      queuedBytes: this.outbox.queuedBytes,
       undelivered: c.undelivered,
       unhandled: c.unhandled,
       inboundQueued: this.dispatcher.queued,

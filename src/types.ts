@@ -566,7 +566,7 @@ export interface CloseEvent extends CloseInfo {
 export interface ClientEvents {
   state: { from: ClientState; to: ClientState };
   connecting: { attempt: number; url: string };
-  open: { sessionId: number; restarting: boolean; protocol: string };
+  open: { sessionId: number; restarting: boolean; protocol: string; extensions: string };
   message: Message;
   close: CloseEvent;
   reconnecting: { attempt: number; delayMs: number; cause: unknown };
@@ -608,7 +608,10 @@ export interface ClientStats {
   /** Reconnect dials made. */
   reconnects: number;
   pendingRequests: number;
+  /** Messages waiting in the send buffer. */
   queuedSends: number;
+  /** Their size in bytes (UTF-8 for text). */
+  queuedBytes: number;
   /** Messages reported in `undelivered` events so far. */
   undelivered: number;
   /** Incoming messages waiting for a handler slot. */

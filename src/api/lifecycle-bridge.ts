@@ -154,6 +154,7 @@ export class LifecycleBridge {
           sessionId: event.sessionId,
           restarting: event.restarting,
           protocol: binding?.handle.protocol ?? '',
+          extensions: binding?.handle.extensions ?? '',
         });
         const w = this.active;
         this.active = undefined;

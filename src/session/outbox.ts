@@ -66,6 +66,11 @@ export class Outbox {
     return this.queue?.size ?? 0;
   }
 
+  /** Bytes waiting in the send buffer. */
+  get queuedBytes(): number {
+    return this.queue?.byteSize ?? 0;
+  }
+
   /**
    * `client.send()`: written now while writes go through, queued otherwise.
    * @throws {InvalidOptionsError} for data that cannot be sent; {@link NotOpenError}; {@link SendBufferFullError}.

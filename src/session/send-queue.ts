@@ -33,6 +33,11 @@ export class SendQueue {
     return this.items.length - this.head;
   }
 
+  /** Sum of the queued messages' sizes (UTF-8 for text). */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
   /**
    * Queues a message.
    * @throws {SendBufferFullError} when it would pass either bound (the message is not queued).

@@ -38,6 +38,8 @@ export class SessionHandle implements Session, DispatchSession {
   conn: SocketConnection | undefined;
   /** The subprotocol the server picked. */
   protocol = '';
+  /** The extensions negotiated (e.g. `permessage-deflate`). */
+  extensions = '';
   /** The machine began ending this session (`socket.seal`). */
   ending = false;
   /** Who ended it, when the user did. */

@@ -210,6 +210,7 @@ export class SocketBinding implements ConnectionListener, InboundSource {
     if (this.disposed) return;
     this.handle.conn = this.conn;
     this.handle.protocol = info.protocol;
+    this.handle.extensions = info.extensions;
     this.sendBack({
       type: 'socket.opened',
       sessionId: this.input.sessionId,

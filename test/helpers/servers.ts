@@ -106,6 +106,8 @@ export interface WsServerOptions {
   echo?: boolean;
   /** Port to listen on. @default 0 (an ephemeral port) */
   port?: number;
+  /** Offer permessage-deflate. @default false */
+  perMessageDeflate?: boolean;
   /** Called for each new connection (after the helper's own listeners are attached). */
   onConnection?(connection: ServerConnection): void;
 }
@@ -175,7 +177,11 @@ export async function startWsServer(options: WsServerOptions = {}): Promise<Test
   };
 
   const listen = async (onPort: number) => {
-    const server = new WebSocketServer({ host: HOST, port: onPort });
+    const server = new WebSocketServer({
+      host: HOST,
+      port: onPort,
+      perMessageDeflate: options.perMessageDeflate === true,
+    });
     server.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

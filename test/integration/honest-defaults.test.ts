@@ -5,7 +5,7 @@
  * monotonic clock's sub-millisecond resolution; stats tell sessions that opened from dial attempts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/node.js';
+import { createClient, createWsAdapter } from '../../src/node.js';
 import { cleanup, freePortClosed, startWsServer, track } from '../helpers/servers.js';
 
 afterEach(async () => {
@@ -144,5 +144,26 @@ describe('numbers that mean one thing each', () => {
     // A session id names one dial: it counts the failed ones too.
     expect(client.sessionId).toBe(stats.dials);
     expect(stats.reconnects).toBe(stats.dials - 1);
+  });
+});
+
+describe('facts a facade needs (wsmachine/compat)', () => {
+  it('queued bytes and bufferedAmount count the send buffer in UTF-8; open reports the extensions', async () => {
+    const server = await startWsServer({ perMessageDeflate: true });
+    const client = track(
+      createClient({
+        url: server.url,
+        heartbeat: false,
+        adapter: createWsAdapter({ perMessageDeflate: true }),
+      }),
+    );
+    expect(client.send('héllo')).toBe('queued'); // 6 UTF-8 bytes
+    expect(client.send(new Uint8Array(10))).toBe('queued');
+    expect(client.stats().queuedBytes).toBe(16);
+    expect(client.bufferedAmount).toBe(16);
+    const opened = new Promise<{ extensions: string }>((resolve) => client.once('open', resolve));
+    await client.start();
+    expect((await opened).extensions).toContain('permessage-deflate');
+    expect(client.stats().queuedBytes).toBe(0);
   });
 });

@@ -296,10 +296,11 @@ export const connectionMachine = setup({
         reason: context.endRequest?.reason,
       },
     })),
-    sealWrites: sendTo('socket', ({ context }) => ({
-      type: 'socket.seal' as const,
-      requested: context.endRequest?.kind,
-    })),
+    // A socket actor that failed is gone (it released its session itself): nothing to seal.
+    sealWrites: enqueueActions(({ context, enqueue }) => {
+      if (context.endCause?.kind === 'socketFailed') return;
+      enqueue.sendTo('socket', { type: 'socket.seal' as const, requested: context.endRequest?.kind });
+    }),
     announceEnding: emit(({ context }) => ({
       type: 'session.ending' as const,
       sessionId: context.sessionId,
@@ -581,9 +582,9 @@ export const connectionMachine = setup({
                   },
                 },
                 awaitingPong: {
-                  description: 'A ping is out; anything heard from the peer answers it.',
+                  description:
+                    'A ping is out; anything heard from the peer answers it. (Reading pauses only when something arrives, and that answers the ping first.)',
                   entry: ['sendPing', 'announcePing'],
-                  always: { guard: 'isReadingPaused', target: 'suspended' },
                   on: {
                     'socket.heard': {
                       guard: 'isCurrentSession',
@@ -597,7 +598,6 @@ export const connectionMachine = setup({
                   description:
                     'The deadline passed: the socket reads the input already waiting (a stalled event loop is not a dead peer), then says whether anything arrived since the ping.',
                   entry: 'askVerdict',
-                  always: { guard: 'isReadingPaused', target: 'suspended' },
                   on: {
                     'socket.heard': {
                       guard: 'isCurrentSession',

@@ -12,6 +12,12 @@ createMachine({
     },
     "env.visible": {
       "actions": "xstate.raise"
+    },
+    "inbound.paused": {
+      "actions": "xstate.assign"
+    },
+    "inbound.resumed": {
+      "actions": "xstate.assign"
     }
   },
   "initial": "idle",
@@ -21,7 +27,14 @@ createMachine({
       "on": {
         "client.start": {
           "target": "session",
-          "actions": "beginStart"
+          "actions": [
+            "beginStart",
+            "announceStartAccepted",
+            "startEnvironment"
+          ]
+        },
+        "client.stop": {
+          "actions": "acknowledgeStop"
         }
       }
     },
@@ -29,30 +42,45 @@ createMachine({
       "description": "One connection attempt and, if it opens, its life. Owns the one socket actor: leaving this state by any path terminates the socket.",
       "entry": "beginSession",
       "exit": [
-        "finalizeClose",
-        "announceClosed"
+        "finalizeSession",
+        "announceClosed",
+        "xstate.cancel"
       ],
       "invoke": {
         "id": "socket",
         "src": "socket",
-        "onError": {
-          "target": ".closing",
-          "actions": [
-            "xstate.assign",
-            "reportLastError"
-          ]
-        }
+        "onError": [
+          {
+            "guard": "isNotBound",
+            "actions": "failUnbound"
+          },
+          {
+            "target": ".closing",
+            "actions": [
+              "recordSocketFailure",
+              "reportEndError"
+            ]
+          }
+        ]
       },
       "on": {
+        "client.start": {
+          "actions": "refuseStart"
+        },
         "client.stop": {
           "target": ".closing",
-          "actions": "requestStop"
+          "actions": [
+            "requestStop",
+            "armStopDeadline"
+          ]
         },
         "client.restart": {
+          "guard": "isForThisSession",
           "target": ".closing",
           "actions": "requestRestart"
         },
         "client.exit": {
+          "guard": "isForThisSession",
           "target": ".closing",
           "actions": "requestExit"
         },
@@ -61,7 +89,7 @@ createMachine({
           "target": ".closing",
           "actions": [
             "recordSocketClosed",
-            "reportSocketError"
+            "reportEndError"
           ]
         }
       },
@@ -75,19 +103,63 @@ createMachine({
               "target": "closing",
               "actions": [
                 "recordOpenTimeout",
-                "reportLastError"
+                "reportEndError"
               ]
             }
           },
           "initial": "connecting",
           "states": {
             "connecting": {
-              "description": "Resolving the URL and headers for this attempt, dialing, and the HTTP upgrade.",
-              "on": {
-                "socket.opened": {
-                  "guard": "isCurrentSession",
-                  "target": "opening",
-                  "actions": "recordSocketOpened"
+              "description": "Resolving the URL and headers for this attempt, then dialing and the HTTP upgrade.",
+              "initial": "choosing",
+              "states": {
+                "choosing": {
+                  "always": [
+                    {
+                      "guard": "hasStaticTarget",
+                      "target": "dialing"
+                    },
+                    {
+                      "target": "resolving"
+                    }
+                  ]
+                },
+                "resolving": {
+                  "description": "The url and headers functions run for this attempt (they may be async; aborted with the attempt).",
+                  "invoke": {
+                    "id": "target",
+                    "src": "target",
+                    "onDone": {
+                      "target": "dialing"
+                    },
+                    "onError": [
+                      {
+                        "guard": "isNotBound",
+                        "actions": "failUnbound"
+                      },
+                      {
+                        "target": "#connection.session.closing",
+                        "actions": [
+                          "recordTargetFailure",
+                          "reportEndError"
+                        ]
+                      }
+                    ]
+                  }
+                },
+                "dialing": {
+                  "description": "The socket dials the resolved target: TCP, TLS and the HTTP upgrade.",
+                  "entry": [
+                    "announceDialing",
+                    "dial"
+                  ],
+                  "on": {
+                    "socket.opened": {
+                      "guard": "isCurrentSession",
+                      "target": "#connection.session.establishing.opening",
+                      "actions": "recordSocketOpened"
+                    }
+                  }
                 }
               }
             },
@@ -102,7 +174,7 @@ createMachine({
                 "onError": {
                   "target": "#connection.session.closing",
                   "actions": [
-                    "recordHookFailure",
+                    "recordOpenHookFailure",
                     "reportOpenHookError"
                   ]
                 }
@@ -111,10 +183,11 @@ createMachine({
           }
         },
         "open": {
-          "description": "Dispatching messages. Queued sends were flushed on entry.",
+          "description": "Dispatching messages. On entry the socket sends what was queued, then lets writes through.",
           "type": "parallel",
           "entry": [
             "markOpened",
+            "flushWrites",
             "announceOpen"
           ],
           "after": {
@@ -125,17 +198,21 @@ createMachine({
           },
           "states": {
             "heartbeat": {
-              "description": "Ping every intervalMs; a pong (or any inbound frame) within timeoutMs keeps the session.",
+              "description": "Ping every intervalMs; anything heard from the peer within timeoutMs (a pong, a frame, bytes of a frame) keeps the session.",
               "initial": "choosing",
               "states": {
                 "choosing": {
                   "always": [
                     {
-                      "guard": "isHeartbeatEnabled",
-                      "target": "waiting"
+                      "guard": "not",
+                      "target": "disabled"
                     },
                     {
-                      "target": "disabled"
+                      "guard": "isReadingPaused",
+                      "target": "suspended"
+                    },
+                    {
+                      "target": "waiting"
                     }
                   ]
                 },
@@ -144,68 +221,71 @@ createMachine({
                 },
                 "suspended": {
                   "description": "Reading is paused for backpressure: pongs cannot be read, so deadlines are suspended (the peer is not at fault).",
-                  "on": {
-                    "inbound.resumed": {
-                      "target": "waiting",
-                      "actions": "resetMissedPongs"
-                    }
+                  "always": {
+                    "guard": "not",
+                    "target": "waiting",
+                    "actions": "resetMissedPongs"
                   }
                 },
                 "waiting": {
                   "description": "Waiting for the next ping time.",
+                  "always": {
+                    "guard": "isReadingPaused",
+                    "target": "suspended"
+                  },
                   "after": {
                     "pingInterval": {
                       "target": "awaitingPong"
                     }
                   },
                   "on": {
-                    "inbound.paused": {
-                      "target": "suspended"
-                    },
                     "heartbeat.probe": {
                       "target": "awaitingPong",
-                      "description": "Probe now (e.g. a tab became visible): learn within timeoutMs if the socket is dead."
+                      "description": "Probe now (a tab became visible): learn within timeoutMs if the socket is dead."
                     }
                   }
                 },
                 "awaitingPong": {
-                  "description": "A ping is out; any inbound frame or pong answers it.",
+                  "description": "A ping is out; anything heard from the peer answers it. (Reading pauses only when something arrives, and that answers the ping first.)",
                   "entry": [
                     "sendPing",
                     "announcePing"
                   ],
                   "on": {
-                    "inbound.paused": {
-                      "target": "suspended"
-                    },
-                    "heartbeat.pong": {
+                    "socket.heard": {
+                      "guard": "isCurrentSession",
+                      "target": "waiting",
+                      "actions": "resetMissedPongs"
+                    }
+                  },
+                  "after": {
+                    "pongTimeout": {
+                      "target": "judging"
+                    }
+                  }
+                },
+                "judging": {
+                  "description": "The deadline passed: the socket reads the input already waiting (a stalled event loop is not a dead peer), then says whether anything arrived since the ping.",
+                  "entry": "askVerdict",
+                  "on": {
+                    "socket.heard": {
                       "guard": "isCurrentSession",
                       "target": "waiting",
                       "actions": "resetMissedPongs"
                     },
-                    "heartbeat.missed": {
-                      "guard": "isCurrentSession",
-                      "target": "#connection.session.closing",
-                      "actions": [
-                        "declareHeartbeatDead",
-                        "announceHeartbeatDead",
-                        "reportLastError"
-                      ]
-                    }
-                  },
-                  "after": {
-                    "pongTimeout": [
+                    "socket.silent": [
                       {
-                        "guard": "hasMissedTooManyPongs",
+                        "guard": "and",
                         "target": "#connection.session.closing",
                         "actions": [
                           "declareHeartbeatDead",
                           "announceHeartbeatDead",
-                          "reportLastError"
+                          "reportEndError"
                         ],
                         "description": "maxMissed consecutive pings unanswered: the peer is dead; terminate."
                       },
                       {
+                        "guard": "isCurrentSession",
                         "target": "waiting",
                         "actions": "countMissedPong"
                       }
@@ -213,35 +293,15 @@ createMachine({
                   }
                 }
               }
-            },
-            "flow": {
-              "description": "Normal dispatch, or paused while an exclusive(fn) section reads the stream directly.",
-              "initial": "flowing",
-              "states": {
-                "flowing": {
-                  "description": "Messages go to onMessage handlers and messages() iterators.",
-                  "on": {
-                    "flow.pause": {
-                      "target": "paused"
-                    }
-                  }
-                },
-                "paused": {
-                  "description": "An exclusive section owns the stream (replies and pongs are still matched first); unread messages are dispatched in order when it ends.",
-                  "on": {
-                    "flow.resume": {
-                      "target": "flowing"
-                    }
-                  }
-                }
-              }
             }
           }
         },
         "closing": {
-          "description": "Every way a session ends passes here: onClose runs once, the chosen close frame is sent, then the close handshake is awaited at most closeTimeoutMs before the socket is terminated.",
-          "entry": "announceEnding",
-          "exit": "xstate.cancel",
+          "description": "Every way a session ends passes here: new sends queue for the next session, onClose runs once, the chosen close frame is sent, then the close handshake is awaited at most closeTimeoutMs before the socket is terminated.",
+          "entry": [
+            "sealWrites",
+            "announceEnding"
+          ],
           "on": {
             "socket.closed": {
               "guard": "isCurrentSession",
@@ -250,25 +310,23 @@ createMachine({
             "client.stop": {
               "actions": [
                 "upgradeToStop",
-                "armStopDeadline"
+                "armStopDeadline",
+                "sealWrites"
               ]
             },
             "stop.timedOut": {
               "guard": "isStopRequested",
               "target": "#connection.ended",
-              "description": "A stop() that arrived during closing is bounded by its own deadline."
+              "description": "stop() is bounded by its deadline whatever the hooks and the peer do."
             },
             "client.exit": {
-              "actions": "upgradeToExit"
+              "guard": "isForThisSession",
+              "actions": [
+                "upgradeToExit",
+                "sealWrites"
+              ]
             },
             "client.restart": {}
-          },
-          "after": {
-            "stopTimeout": {
-              "guard": "isStopRequested",
-              "target": "#connection.ended",
-              "description": "stop() is bounded by stopTimeoutMs whatever the hooks and the peer do."
-            }
           },
           "initial": "choosing",
           "states": {
@@ -276,12 +334,11 @@ createMachine({
               "description": "onClose runs only for sessions whose socket opened; a failed dial skips it.",
               "always": [
                 {
-                  "guard": "socketWasOpen",
+                  "guard": "reachedSocket",
                   "target": "hook"
                 },
                 {
-                  "target": "handshake",
-                  "actions": "pickCloseFrame"
+                  "target": "handshake"
                 }
               ]
             },
@@ -291,28 +348,30 @@ createMachine({
                 "id": "closeHook",
                 "src": "closeHook",
                 "onDone": {
-                  "target": "handshake",
-                  "actions": "pickCloseFrame"
+                  "target": "handshake"
                 },
                 "onError": {
                   "target": "handshake",
-                  "actions": "pickCloseFrame"
+                  "actions": "reportCloseHookError",
+                  "description": "onClose threw or picked an unsendable frame: reported; the default frame goes out."
                 }
               },
               "after": {
                 "closeTimeout": {
-                  "target": "handshake",
-                  "actions": "pickCloseFrame"
+                  "target": "handshake"
                 }
               }
             },
             "handshake": {
-              "description": "The close frame is out; waiting for the peer to close, at most closeTimeoutMs.",
+              "description": "The close frame (stop()'s code, else onClose's, else 1000 to stop and 1001 to reconnect) is out; waiting for the peer to close, at most closeTimeoutMs. A dead or closed socket is not waited for.",
+              "entry": [
+                "pickCloseFrame",
+                "sendCloseFrame"
+              ],
               "always": {
                 "guard": "not",
                 "target": "done"
               },
-              "entry": "sendCloseFrame",
               "on": {
                 "socket.closed": {
                   "guard": "isCurrentSession",
@@ -322,8 +381,7 @@ createMachine({
               },
               "after": {
                 "closeTimeout": {
-                  "target": "done",
-                  "actions": "recordCloseTimeout"
+                  "target": "done"
                 }
               }
             },
@@ -342,45 +400,105 @@ createMachine({
       "always": [
         {
           "guard": "isStopRequested",
-          "target": "stopped"
+          "target": "stopped",
+          "actions": {
+            "type": "announceStopped",
+            "params": {
+              "because": "requested"
+            }
+          }
         },
         {
           "guard": "isExitRequested",
-          "target": "stopped"
+          "target": "stopped",
+          "actions": {
+            "type": "announceStopped",
+            "params": {
+              "because": "requested"
+            }
+          }
         },
         {
           "guard": "isRestartRequested",
-          "target": "reconnecting"
+          "target": "deciding"
         },
         {
           "guard": "isFirstStart",
-          "target": "stopped"
+          "target": "stopped",
+          "actions": {
+            "type": "announceStopped",
+            "params": {
+              "because": "firstStart"
+            }
+          }
         },
         {
-          "guard": "canReconnect",
-          "target": "reconnecting"
-        },
-        {
-          "target": "stopped"
+          "target": "deciding"
         }
       ]
     },
+    "deciding": {
+      "description": "The reconnect policy (close class, attempts left, the user's shouldReconnect, backoff with jitter) answers within the same step (transient).",
+      "entry": "consultPolicy",
+      "on": {
+        "policy.decided": [
+          {
+            "guard": "canReconnect",
+            "target": "reconnecting",
+            "actions": [
+              "reportPolicyError",
+              "scheduleReconnect"
+            ]
+          },
+          {
+            "target": "stopped",
+            "actions": [
+              "reportPolicyError",
+              {
+                "type": "announceStopped",
+                "params": {
+                  "because": "policy"
+                }
+              }
+            ]
+          }
+        ]
+      }
+    },
     "reconnecting": {
       "description": "Waiting the backoff delay (full jitter, Retry-After aware) before the next attempt.",
-      "entry": [
-        "scheduleReconnect",
-        "announceReconnect"
-      ],
+      "entry": "announceReconnect",
       "on": {
+        "client.start": {
+          "actions": "refuseStart"
+        },
         "client.stop": {
           "target": "stopped",
-          "actions": "requestStop"
+          "actions": [
+            "requestStop",
+            {
+              "type": "announceStopped",
+              "params": {
+                "because": "requested"
+              }
+            }
+          ]
         },
         "client.exit": {
+          "guard": "isFromClient",
           "target": "stopped",
-          "actions": "requestExit"
+          "actions": [
+            "requestExit",
+            {
+              "type": "announceStopped",
+              "params": {
+                "because": "requested"
+              }
+            }
+          ]
         },
         "client.restart": {
+          "guard": "isFromClient",
           "target": "session",
           "actions": "markRestarting"
         }
@@ -400,41 +518,42 @@ createMachine({
         },
         "backoff": {
           "description": "The delay runs; going offline pauses attempts.",
+          "always": {
+            "guard": "isOffline",
+            "target": "offline"
+          },
           "after": {
             "reconnectDelay": {
               "target": "#connection.session",
               "actions": "markRestarting"
             }
-          },
-          "on": {
-            "env.offline": {
-              "target": "offline",
-              "actions": "xstate.assign"
-            }
           }
         },
         "offline": {
           "description": "The device is offline: no attempts (they would fail) until it is back online.",
-          "on": {
-            "env.online": {
-              "target": "#connection.session",
-              "actions": [
-                "markRestarting",
-                "xstate.assign"
-              ],
-              "description": "Back online: attempt at once."
-            }
+          "always": {
+            "guard": "not",
+            "target": "#connection.session",
+            "actions": "markRestarting",
+            "description": "Back online: attempt at once."
           }
         }
       }
     },
     "stopped": {
       "description": "Nothing open, no timers. start() may start again.",
-      "entry": "announceStopped",
+      "entry": "stopEnvironment",
       "on": {
         "client.start": {
           "target": "session",
-          "actions": "beginStart"
+          "actions": [
+            "beginStart",
+            "announceStartAccepted",
+            "startEnvironment"
+          ]
+        },
+        "client.stop": {
+          "actions": "acknowledgeStop"
         }
       }
     }

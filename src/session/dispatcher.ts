@@ -138,16 +138,15 @@ export class Dispatcher {
   /** Backpressure: pause at the high-water mark; past the hard bound the session is restarted. */
   private checkBounds(session: DispatchSession, held: number): void {
     const limits = this.host.limits;
-    if (
-      this.paused === undefined &&
-      (held >= limits.highWaterMark || this.queuedBytes >= limits.highWaterBytes)
-    ) {
+    // What an exclusive section holds counts in messages and in bytes, like what waits for a handler.
+    const bytes = this.queuedBytes + this.sections.heldBytes;
+    if (this.paused === undefined && (held >= limits.highWaterMark || bytes >= limits.highWaterBytes)) {
       if (this.host.pauseReading(session)) {
         this.paused = session;
         this.host.notify('inbound.paused');
       }
     }
-    if (held > limits.maxQueued || this.queuedBytes > limits.maxQueuedBytes) {
+    if (held > limits.maxQueued || bytes > limits.maxQueuedBytes) {
       const error = new QueueOverflowError(
         `The inbound queue passed inbound.maxQueued (${limits.maxQueued}) or inbound.maxQueuedBytes (${limits.maxQueuedBytes}) because handlers fell behind and this adapter cannot pause reading; the session is restarted and the queued messages are reported unhandled.`,
       );
@@ -362,6 +361,11 @@ export class Dispatcher {
     const held = this.queued + section.buffer.length;
     if (held > this.queued) this.checkBounds(section.session, held);
     else this.maybeResume();
+  }
+
+  /** True while reading is paused for backpressure. */
+  get readingPaused(): boolean {
+    return this.paused !== undefined;
   }
 
   /** Resumes reading once the queue and any exclusive buffer are back at the low-water mark. */

@@ -60,6 +60,15 @@ export class Exclusive {
     return this.current?.buffer.length ?? 0;
   }
 
+  /** Their bytes (they count toward the byte bounds too). */
+  get heldBytes(): number {
+    const buffer = this.current?.buffer;
+    if (buffer === undefined) return 0;
+    let bytes = 0;
+    for (const m of buffer) bytes += m.bytes;
+    return bytes;
+  }
+
   run<T>(fn: (session: ExclusiveSession) => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {

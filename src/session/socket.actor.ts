@@ -175,6 +175,12 @@ export class SocketBinding implements ConnectionListener, InboundSource {
   /** After the input already waiting was read: was anything heard since the ping? */
   private readonly judge = (): void => {
     if (this.disposed || !this.pingOut) return;
+    // Reading paused for backpressure: nothing can be read, so nothing is judged (the machine
+    // suspends the heartbeat; this covers a pause it has not been told of yet).
+    if (this.s.dispatcher.readingPaused) {
+      this.heard();
+      return;
+    }
     const read = this.conn?.bytesRead;
     // Bytes of a frame still arriving are life too (a big message on a slow link has no pong yet).
     if (read !== undefined && this.readAtPing >= 0 && read > this.readAtPing) {

@@ -58,16 +58,6 @@ export interface LifecycleControlOptions {
    * @default 'wsmachine:flood'
    */
   floodMessage?: string | Uint8Array;
-  /**
-   * What the server sends in a `server.sendLarge` step, while an exclusive section holds the stream:
-   * `count` messages of `bytes` bytes each. When the section ends they go to the (slow) message
-   * handler: one per `concurrency` slot runs, the rest queue, and reading pauses when the queued
-   * bytes reach `inbound.highWaterBytes`. Set `bytes` to your client's `inbound.highWaterBytes` and
-   * `count` to its `concurrency + 1` if you changed them (and keep `count` below
-   * `inbound.highWaterMark`).
-   * @default { count: 2, bytes: 16_777_216 } (the defaults: concurrency 1, highWaterBytes 16 MiB)
-   */
-  heldMessages?: { count?: number; bytes?: number };
 }
 
 /**
@@ -116,8 +106,6 @@ export class LifecycleControl {
   readonly environment: ControlEnvironment;
   /** What a `server.flood` step delivers. */
   readonly floodMessage: string | Uint8Array;
-  /** How many messages a `server.sendLarge` step delivers, and their size in bytes. */
-  readonly heldMessages: { count: number; bytes: number };
   /** The session the client gave the latest onOpen (the app's handle). */
   session: Session | undefined;
   private readonly windowTarget = new WatchedTarget();
@@ -131,50 +119,10 @@ export class LifecycleControl {
   private finished = false;
   private hooksMade = false;
   private urlMade = false;
-  private section: (() => void) | undefined;
-  private large: string | undefined;
 
   constructor(options: LifecycleControlOptions = {}) {
     this.floodMessage = options.floodMessage ?? 'wsmachine:flood';
-    this.heldMessages = {
-      count: options.heldMessages?.count ?? 2,
-      bytes: options.heldMessages?.bytes ?? DEFAULTS.inbound.highWaterBytes,
-    };
     this.environment = { window: this.windowTarget, document: this.documentTarget };
-  }
-
-  /** One message of a `server.sendLarge` step (made once: it may be megabytes). */
-  get largeMessage(): string {
-    this.large ??= 'x'.repeat(this.heldMessages.bytes);
-    return this.large;
-  }
-
-  /**
-   * The app opens an exclusive section on `client` that reads nothing: what arrives is held for it
-   * until {@link LifecycleControl.releaseStream} (`app.holdStream`).
-   */
-  holdStream(client: { exclusive<T>(fn: () => Promise<T>): Promise<T> }): void {
-    this.section?.();
-    const held = new Promise<void>((resolve) => {
-      this.section = resolve;
-    });
-    // The section ends with its session too (then exclusive() rejects): that is the path's business.
-    client.exclusive(() => held).catch(() => {});
-  }
-
-  /**
-   * The section ends (`app.releaseStream`): what it held goes to the app's message handler, which is
-   * blocked first (a slow handler), so that the held messages queue.
-   *
-   * @throws {ReplaySetupError} when no section holds the stream.
-   */
-  releaseStream(): void {
-    const end = this.section;
-    if (end === undefined)
-      throw new ReplaySetupError('No exclusive section holds the stream (app.holdStream).');
-    this.section = undefined;
-    this.block();
-    end();
   }
 
   /**
@@ -363,9 +311,6 @@ export class LifecycleControl {
     this.close?.resolve();
     this.open = undefined;
     this.close = undefined;
-    const section = this.section;
-    this.section = undefined;
-    section?.();
     this.release();
   }
 }

@@ -36,11 +36,6 @@ export type LifecycleTimer =
  * - `app.openDone` / `app.openFails`: the app's `onOpen` resolves / throws; `app.closeDone` /
  *   `app.closeFails`: the same for `onClose`.
  * - `app.release`: the app's blocked message handler lets go (reading resumes).
- * - `app.holdStream`: the app opens an exclusive section (`client.exclusive`) that reads nothing:
- *   what arrives is held for it. `app.releaseStream`: the section ends, and what it held goes to the
- *   app's message handler, which is slow (blocked): reading pauses. With `ms`, the clock first jumps
- *   `ms` to the pong deadline and the section ends in that instant (its own timeout), before the
- *   heartbeat's verdict.
  * - `app.urlFails`: the app's `url` (or `headers`) function throws for the next attempt.
  * - `server.accept` / `server.reject` (an HTTP status) / `server.refuse` (connection refused): the
  *   server's answer to a dial.
@@ -49,8 +44,6 @@ export type LifecycleTimer =
  * - `server.pong`: the peer answers a ping. With `ms`: the answer is already waiting when the pong
  *   deadline passes, `ms` later (a busy event loop reads it late), and is read before the verdict.
  * - `server.flood`: messages pile up behind a blocked handler until the client pauses reading.
- * - `server.sendLarge`: while a section holds the stream, the server sends messages that together
- *   reach the client's `inbound.highWaterBytes` (see `createLifecycleControl({ heldMessages })`).
  * - `adapter.breaks`: the next dial's `adapter.connect()` throws.
  * - `network.offline` / `network.online` / `page.visible`: the browser's signals.
  * - `time.advance`: time jumps `ms`, to the moment the named `timer` is due (and only it).
@@ -78,8 +71,6 @@ export type LifecycleStep =
   | { type: 'app.closeDone' }
   | { type: 'app.closeFails' }
   | { type: 'app.release' }
-  | { type: 'app.holdStream' }
-  | { type: 'app.releaseStream'; ms?: number }
   | { type: 'app.urlFails' }
   | { type: 'server.accept' }
   | { type: 'server.reject'; status: 401 | 503 }
@@ -89,7 +80,6 @@ export type LifecycleStep =
   | { type: 'server.answerClose' }
   | { type: 'server.pong'; ms?: number }
   | { type: 'server.flood' }
-  | { type: 'server.sendLarge' }
   | { type: 'adapter.breaks' }
   | { type: 'network.offline' }
   | { type: 'network.online' }
@@ -167,7 +157,6 @@ export function describeStep(step: LifecycleStep): string {
     case 'server.close':
       return `server.close(${step.code})`;
     case 'server.pong':
-    case 'app.releaseStream':
       return step.ms === undefined ? step.type : `${step.type}(at the pong deadline, +${step.ms} ms)`;
     case 'time.advance':
       return `time.advance(${step.ms} ms: ${step.timer})`;

@@ -54,8 +54,6 @@ export interface World {
   failUrl: boolean;
   /** The app's message handler is blocked (by a flood) and has not been released. */
   blocked: boolean;
-  /** An exclusive section of the app holds the stream (`large`: with messages past the byte mark). */
-  section: 'none' | 'holding' | 'large';
 }
 
 /** One node of the model: the machine, the clock, the timers and the world. */
@@ -131,7 +129,6 @@ export function initialModelState(config: MachineConfig): ModelState {
       breakDial: false,
       failUrl: false,
       blocked: false,
-      section: 'none',
     },
     taken: [],
     seq: 0,
@@ -165,9 +162,6 @@ export function deliver(w: Work, first: AnyEventObject): void {
       w.world.closeFrame = undefined;
       w.world.pingOut = false;
     }
-    // A section ends with its session; what it held goes to a handler that is not blocked (a flood
-    // is not offered while a section holds): nothing pauses.
-    if (!w.m.matches({ session: 'open' })) w.world.section = 'none';
   }
 }
 

@@ -50,7 +50,7 @@ export function candidateSteps(s: ModelState, config: MachineConfig): LifecycleS
   const opening = is(s, { session: { establishing: 'opening' } });
   const dialing = world.conn === 'dialing';
   const heartbeat = (s.m.value as { session?: { open?: { heartbeat?: string } } }).session?.open?.heartbeat;
-  const calm = !world.blocked && !ctx.readingPaused && world.section === 'none' && !world.pingOut;
+  const calm = !world.blocked && !ctx.readingPaused && !world.pingOut;
   const plainOpen = open && calm && (heartbeat === 'waiting' || heartbeat === 'disabled');
   const timer = nextTimer(s);
   const atPongDeadline =
@@ -93,14 +93,9 @@ export function candidateSteps(s: ModelState, config: MachineConfig): LifecycleS
       steps.push({ type: 'server.drop' });
       // A visible page probes the heartbeat: that matters only while it waits for the next ping.
       if (config.watchEnvironment && plainOpen) steps.push({ type: 'page.visible' });
-      if (canFlood) steps.push({ type: 'server.flood' }, { type: 'app.holdStream' });
+      if (canFlood) steps.push({ type: 'server.flood' });
       if (world.pingOut) steps.push({ type: 'server.pong' });
       if (atPongDeadline) steps.push({ type: 'server.pong', ...atPongDeadline });
-      if (world.section === 'holding') steps.push({ type: 'server.sendLarge' });
-      if (world.section === 'large') {
-        steps.push({ type: 'app.releaseStream' });
-        if (atPongDeadline) steps.push({ type: 'app.releaseStream', ...atPongDeadline });
-      }
     } else if (is(s, { session: { closing: 'hook' } })) {
       steps.push({ type: 'server.drop' });
     } else if (world.closeFrame !== undefined) {
@@ -220,20 +215,6 @@ export function applyStep(s: ModelState, step: LifecycleStep): ModelState {
       world.blocked = true;
       deliver(w, { type: 'inbound.paused' });
       break;
-    case 'app.holdStream':
-      world.section = 'holding';
-      break;
-    case 'server.sendLarge':
-      heard(w);
-      world.section = 'large';
-      break;
-    case 'app.releaseStream':
-      if (step.ms !== undefined) advance(w, step.ms);
-      // What the section held goes to the blocked handler: past the byte mark, reading pauses.
-      world.section = 'none';
-      world.blocked = true;
-      if (!w.m.context.readingPaused) deliver(w, { type: 'inbound.paused' });
-      break;
     case 'network.offline':
     case 'network.online':
       deliver(w, { type: step.type === 'network.offline' ? 'env.offline' : 'env.online' });
@@ -295,6 +276,5 @@ export function abstractKey(s: ModelState, config: MachineConfig): string {
     w.breakDial,
     w.failUrl,
     w.blocked,
-    w.section,
   ]);
 }

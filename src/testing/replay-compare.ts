@@ -48,12 +48,6 @@ export function hintOf(
     return 'your onOpen did not finish: does it wait for a reply the test server never sends?';
   }
   const paused = (t: readonly string[]) => t.some((x) => x.startsWith('connection inbound.paused'));
-  if (step.type === 'app.releaseStream' && paused(expected.transitions) && !paused(observed.transitions)) {
-    return 'the held messages did not fill the inbound queue past inbound.highWaterBytes: give createLifecycleControl({ heldMessages: { bytes: <your inbound.highWaterBytes>, count: <your concurrency + 1> } }).';
-  }
-  if (step.type === 'server.sendLarge' && paused(observed.transitions)) {
-    return 'reading paused while the section held the messages: keep heldMessages.count below your inbound.highWaterMark.';
-  }
   if (step.type === 'app.closeDone' && observed.state === 'closing' && expected.state !== 'closing') {
     return 'your onClose did not finish: does it wait for something the test never does?';
   }

@@ -41,7 +41,6 @@ export type ServerStepType = Extract<LifecycleStep['type'], `server.${string}` |
  *   answerClose: () => {},
  *   pong: () => {},
  *   flood: () => {},
- *   sendLarge: () => {},
  *   breakNextConnect: () => {},
  * };
  * ```
@@ -67,8 +66,6 @@ export interface ReplayServer {
   pong(): void | Promise<void>;
   /** `server.flood`: sends `message` until the client pauses reading. */
   flood(message: string | Uint8Array): void | Promise<void>;
-  /** `server.sendLarge`: sends `message` `count` times. */
-  sendLarge(message: string | Uint8Array, count: number): void | Promise<void>;
   /** `adapter.breaks`: the next dial's `connect()` throws. */
   breakNextConnect(): void | Promise<void>;
 }
@@ -102,10 +99,6 @@ export function memoryReplayServer(adapter: MemoryAdapter): ReplayServer {
           'server.flood: the client never paused reading: create it with `hooks: control.hooks(yourHooks)` (its onMessage is what the flood blocks)',
         );
       }
-    },
-    sendLarge: (message, count) => {
-      const c = conn('server.sendLarge');
-      for (let i = 0; i < count; i++) c.deliverNow(message);
     },
     breakNextConnect: () => adapter.throwOnNextConnect(),
   };

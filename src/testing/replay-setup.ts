@@ -59,7 +59,7 @@ export function checkSetup(path: LifecyclePath, options: ReplayOptions): ReplayS
   }
   for (const step of path.steps) {
     const type = step.type;
-    if ((type === 'server.pong' || type === 'app.releaseStream') && step.ms !== undefined) {
+    if (type === 'server.pong' && step.ms !== undefined) {
       throw new ReplaySetupError(
         `${type} at the pong deadline needs simulated time: replay this path over the in-memory adapter.`,
       );

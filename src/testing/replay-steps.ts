@@ -84,16 +84,6 @@ export async function perform(
     case 'server.flood':
       control.block();
       return server.flood(control.floodMessage);
-    case 'server.sendLarge':
-      return server.sendLarge(control.largeMessage, control.heldMessages.count);
-    case 'app.holdStream':
-      control.holdStream(client);
-      return;
-    case 'app.releaseStream':
-      // With `ms`, the section ends in the instant the pong deadline passes, before the verdict.
-      if (step.ms !== undefined) clock?.advance(step.ms);
-      control.releaseStream();
-      return;
     case 'network.offline':
       control.goOffline();
       return;

@@ -511,6 +511,31 @@ describe('backpressure', () => {
 });
 
 describe('exclusive', () => {
+  it('what a section holds counts toward the byte bounds: big held messages pause reading at once', async () => {
+    const adapter = createMemoryAdapter();
+    const { client } = makeClient({
+      url: 'ws://memory.test',
+      adapter,
+      heartbeat: false,
+      inbound: { highWaterBytes: 1_000, lowWaterMark: 2 },
+      hooks: { onMessage: () => {} },
+    });
+    await client.start();
+    const conn = adapter.last!;
+    let release!: () => void;
+    const section = client.exclusive(() => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    conn.deliverNow('x'.repeat(600));
+    expect(conn.readingPaused).toBe(false);
+    conn.deliverNow('y'.repeat(600)); // 1,200 bytes held, past highWaterBytes: pause now, not at the end
+    expect(conn.readingPaused).toBe(true);
+    release();
+    await section;
+    // The section's leftovers go to the handler; the queue drains and reading resumes.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(conn.readingPaused).toBe(false);
+  });
+
   it('request/response with no ids: returns the answer; ticks from before, during and after reach onMessage once, in order', async () => {
     const server = await startServer(caseTwoServer);
     const arrivedInside: string[] = [];

@@ -30,8 +30,6 @@ export const CONFIGS = {
   heartbeat: () => ({
     ...TIMEOUTS,
     heartbeat: { intervalMs: 1_100, timeoutMs: 130, maxMissed: 2 },
-    // Small byte marks: the held messages of server.sendLarge are 64 bytes, not 16 MiB.
-    inbound: { highWaterBytes: 64, maxQueuedBytes: 1_024 },
     // Attempts reset as soon as a session opens: that timer is due at once and never races a ping.
     reconnect: { ...BACKOFF, resetAfterMs: 0, retryOnStart: false },
   }),
@@ -62,7 +60,7 @@ export interface Rig {
 
 /** A new client of a configuration, set up for `replayPath`. */
 export function rig(name: ConfigName): Rig {
-  const control = createLifecycleControl(name === 'heartbeat' ? { heldMessages: { bytes: 64 } } : {});
+  const control = createLifecycleControl();
   const server = createMemoryAdapter({ autoOpen: false, autoPong: false, autoCloseReply: false });
   const clock = createTestClock();
   const client = createClient({

@@ -120,10 +120,6 @@ export class LoopbackServer implements ReplayServer {
     throw new Error('server.flood is replayed in memory');
   }
 
-  sendLarge(): void {
-    throw new Error('server.sendLarge is replayed in memory');
-  }
-
   breakNextConnect(): void {
     throw new Error('adapter.breaks is replayed in memory');
   }

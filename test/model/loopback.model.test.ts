@@ -70,7 +70,7 @@ function realizable(path: LifecyclePath): boolean {
     ) {
       return false;
     }
-    if (step.type === 'adapter.breaks' || step.type === 'app.holdStream') return false;
+    if (step.type === 'adapter.breaks') return false;
     // ws's own handshake timeout is openTimeoutMs too: which one fires first is not the model's business.
     if (step.type === 'time.advance' && (step.timer === 'openTimeout' || step.timer === 'stableAfter'))
       return false;

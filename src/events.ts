@@ -6,6 +6,9 @@
  * this one typed wrapper.
  */
 import mittImport from 'mitt';
+import { whenSettled } from './core/safe.js';
+
+const noop = (): void => {};
 
 type Handler = (payload: any) => void;
 /** A `once` wrapper keeps the listener it wraps, so `off(event, listener)` can find it. */
@@ -103,11 +106,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     const list = this.bus.all.get(event);
     if (list === undefined || list.length === 0) return;
     if (list.length === 1) {
-      try {
-        list[0]!(payload);
-      } catch (error) {
-        this.onListenerError(error, event);
-      }
+      this.call(list[0]!, payload, event);
       return;
     }
     let snapshot = this.snapshots.get(event);
@@ -115,13 +114,20 @@ export class Emitter<Events extends Record<string, unknown>> {
       snapshot = list.slice();
       this.snapshots.set(event, snapshot);
     }
-    for (const listener of snapshot) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.onListenerError(error, event);
-      }
+    for (const listener of snapshot) this.call(listener, payload, event);
+  }
+
+  /** One listener: a throw, or the rejection of a promise it returned (an async listener), is reported. */
+  private call(listener: Handler, payload: unknown, event: string): void {
+    let result: unknown;
+    try {
+      result = listener(payload);
+    } catch (error) {
+      this.onListenerError(error, event);
+      return;
     }
+    // Most listeners return nothing: one comparison on the hot path.
+    if (result !== undefined) whenSettled(result, noop, (error) => this.onListenerError(error, event));
   }
 
   /** Removes every listener. */

@@ -7,6 +7,7 @@ import type { MachineConfig } from '../../machines/connection.types.js';
 import { HookError, InvalidOptionsError, type WsmError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
 import { resolveOptions } from '../core/options.js';
+import { printError } from '../core/safe.js';
 import type { ClientState, Clock } from '../core/types.js';
 import { Emitter } from '../events.js';
 import { Correlator } from '../rpc/correlator.js';
@@ -109,7 +110,7 @@ export function compose(
 
   const emitter = new Emitter<ClientEvents & Record<string, unknown>>((error, event) => {
     // A throwing `error` listener must not be reported through `error` again (endless recursion).
-    if (event === 'error') console.error("wsmachine: an 'error' listener threw", error);
+    if (event === 'error') printError("wsmachine: an 'error' listener threw", error);
     else errors.report(new HookError(`'${event}' listener`, error));
   });
   const errors = new ErrorReporter({
@@ -203,6 +204,7 @@ export function compose(
     policy: new ReconnectPolicy(
       o.reconnect.shouldReconnect as ((info: unknown) => unknown) | undefined,
       o.reconnect.random,
+      report,
     ),
     environment,
     staticTarget: staticTargetOf(o.url, o.headers),

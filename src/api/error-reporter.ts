@@ -5,6 +5,7 @@
  * already tells its caller why).
  */
 import type { WsmError } from '../core/errors.js';
+import { observeIfThenable, printError } from '../core/safe.js';
 
 /** Where the parts of a client report errors. */
 export interface ErrorSink {
@@ -16,6 +17,11 @@ export interface ReporterParts {
   onError: ((error: WsmError) => void) | undefined;
   hasListener(): boolean;
   emit(error: WsmError): void;
+}
+
+/** onError itself failed: there is no channel left but the console (printed safely, whatever it threw). */
+function onErrorFailed(error: unknown): void {
+  printError('wsmachine: the onError hook threw', error);
 }
 
 /** The error reporter of one client. */
@@ -35,9 +41,10 @@ export class ErrorReporter implements ErrorSink {
     const onError = this.p.onError;
     if (onError !== undefined) {
       try {
-        onError(error);
+        // An async onError that rejects is printed like one that throws (never an unhandled rejection).
+        observeIfThenable(onError(error), onErrorFailed);
       } catch (e) {
-        console.error('wsmachine: the onError hook threw', e);
+        onErrorFailed(e);
       }
     }
     if (this.p.hasListener()) this.p.emit(error);

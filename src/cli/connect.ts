@@ -115,7 +115,8 @@ class ConnectSession {
       if (json) this.emit('open', e);
       else
         this.note(
-          `${this.n.green('*')} connected: session ${e.sessionId}${e.restarting ? ' (reconnected)' : ''}${e.protocol ? `, subprotocol ${e.protocol}` : ''}`,
+          // Session numbers count sessions that opened (the id of a dial also counts failed dials).
+          `${this.n.green('*')} connected: session ${this.client.stats().sessions}${e.restarting ? ' (reconnected)' : ''}${e.protocol ? `, subprotocol ${e.protocol}` : ''}`,
         );
     });
     client.on('message', (m) => {
@@ -198,7 +199,8 @@ class ConnectSession {
     const client = this.client;
     const state = client.state as ClientState;
     const parts = [`${state === 'open' ? c.green('●') : c.yellow('●')} ${paintState(c, state)}`];
-    if (client.sessionId > 0) parts.push(`session ${client.sessionId}`);
+    const sessions = client.stats().sessions;
+    if (sessions > 0) parts.push(`session ${sessions}`);
     parts.push(`attempt ${client.attempt}`);
     if (state === 'reconnecting' && this.nextDialAt !== undefined)
       parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - performance.now()))}`);

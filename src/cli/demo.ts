@@ -5,7 +5,7 @@
  * during the outage delivered after the reopen or rejected with a typed error, and stop. It ends with
  * a summary whose `lost` is computed from the client's own accounting: requests that never settled,
  * sends reported undelivered, gaps in the heartbeat sequence of a session, and messages received but
- * never handled (`stats().inboundDiscarded`).
+ * not handled: reported `unhandled`, or neither handled by onMessage, a reply, nor reported.
  *
  * Timers here only pace the narration; every synchronisation waits on an event or a promise.
  */
@@ -31,8 +31,8 @@ Options:
   -h, --help   this help
 
 The summary's "lost" comes from the client's own accounting: requests that never settled, sends
-reported undelivered, gaps in a session's heartbeat sequence, and messages received but never
-handled. Exit code 0 when nothing was lost.
+reported undelivered, gaps in a session's heartbeat sequence, and messages received but not handled
+(each received message is handled, a reply, or reported unhandled). Exit code 0 when nothing was lost.
 `;
 
 /** Heartbeat publication interval of the embedded server. */
@@ -124,6 +124,8 @@ class DemoRun {
     heartbeats: 0,
     gaps: 0,
     lastSeq: new Map<number, number>(),
+    /** Messages the client handed to onMessage (every received message is handled, a reply, or unhandled). */
+    handled: 0,
   };
   private heartbeatWaiters: Array<{ target: number; resolve: () => void }> = [];
 
@@ -273,6 +275,7 @@ class DemoRun {
           this.say('client', `onOpen hook: re-subscribed before open: ${this.describeReply(reply)}`);
         },
         onMessage: (message) => {
+          this.ledger.handled++;
           if ((message.prepared as DemoReply | undefined)?.type === 'heartbeat') this.onHeartbeat(message);
         },
       },
@@ -488,19 +491,24 @@ class DemoRun {
     const ledger = this.ledger;
     const stats = this.client!.stats();
     const unsettled = ledger.issued - ledger.ok - ledger.failed;
-    const lost = unsettled + stats.undelivered + ledger.gaps + stats.inboundDiscarded;
+    // Inbound: every message received was handed to onMessage, answered a request, or was reported
+    // unhandled; whatever is none of these vanished.
+    const unaccounted = stats.messagesIn - ledger.handled - ledger.ok - stats.unhandled;
+    const lost = unsettled + stats.undelivered + ledger.gaps + stats.unhandled + unaccounted;
     const failures = [...ledger.failures.entries()].map(([code, n]) => `${code} ${n}`).join(', ');
     this.screen.print('');
     this.screen.print(
       `${c.bold('summary')}  sessions: ${stats.sessions} · reconnects: ${stats.reconnects} · ` +
         `requests: ${ledger.ok} ok, ${ledger.failed} failed${failures ? ` (${failures})` : ''} · ` +
         `messages: ${stats.messagesIn} in, ${stats.messagesOut} out · heartbeats: ${ledger.heartbeats} · ` +
+        `inbound: ${ledger.handled} handled, ${ledger.ok} replies, ${stats.unhandled} unhandled · ` +
         `${lost === 0 ? c.green('lost: 0') : c.red(`lost: ${lost}`)}`,
     );
     this.screen.print(
       c.dim(
         `lost = requests never settled (${unsettled}) + sends reported undelivered (${stats.undelivered}) + ` +
-          `heartbeat sequence gaps (${ledger.gaps}) + messages received but never handled (${stats.inboundDiscarded}). ` +
+          `heartbeat sequence gaps (${ledger.gaps}) + messages received and reported unhandled (${stats.unhandled}) + ` +
+          `messages received and neither handled, a reply nor reported (${unaccounted}). ` +
           'Every failed request was rejected with a typed error its caller saw.',
       ),
     );

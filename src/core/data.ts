@@ -6,9 +6,14 @@
 import { InvalidOptionsError } from './errors.js';
 import type { Data } from './types.js';
 
-/** True for the types `send()` accepts. */
+/** True for the types `send()` accepts. Never throws (a revoked Proxy is not data). */
 export function isData(value: unknown): value is Data {
-  return typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer;
+  if (typeof value === 'string') return true;
+  try {
+    return value instanceof Uint8Array || value instanceof ArrayBuffer;
+  } catch {
+    return false;
+  }
 }
 
 /** True when the bytes' buffer was detached (transferred to a worker, `structuredClone` with transfer...). */
@@ -40,7 +45,20 @@ export function dataProblem(data: unknown): InvalidOptionsError | undefined {
       },
     ]);
   }
-  if (isDetached(data as ArrayBuffer | Uint8Array)) {
+  let detached: boolean;
+  try {
+    detached = isDetached(data as ArrayBuffer | Uint8Array);
+  } catch {
+    // Passes `instanceof` but its bytes cannot be read (a Proxy posing as a Uint8Array).
+    return new InvalidOptionsError([
+      {
+        option: 'data',
+        value: data,
+        expected: 'a real string, Uint8Array or ArrayBuffer (this one cannot be read as bytes)',
+      },
+    ]);
+  }
+  if (detached) {
     return new InvalidOptionsError([
       {
         option: 'data',

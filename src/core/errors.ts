@@ -43,6 +43,7 @@ export const ErrorCodes = {
   PROTOCOL: 'WSM_ERR_PROTOCOL',
   NOT_BOUND: 'WSM_ERR_NOT_BOUND',
   UNHANDLED: 'WSM_ERR_UNHANDLED',
+  SUBSCRIPTION: 'WSM_ERR_SUBSCRIPTION',
 } as const;
 
 /**
@@ -593,6 +594,41 @@ export class MachineNotBoundError extends WsmError {
 export class UnhandledMessagesError extends WsmError {
   constructor(message: string, cause?: unknown) {
     super(ErrorCodes.UNHANDLED, message, { cause });
+  }
+}
+
+/**
+ * A subscription's `subscribe` (or `unsubscribe`) rejected, threw, or did not settle within the
+ * subscription's `timeoutMs`. `cause` is what it failed with (the server's refusal, a
+ * {@link RequestTimeoutError}, a {@link ConnectionClosedError}...). A failed subscribe is retried at
+ * the next reopen, or after the subscription's own backoff when it has `retry`; it never blocks the
+ * other subscriptions or the session.
+ *
+ * @example
+ * ```ts
+ * const sub = client.subscribe({ name: 'prices', subscribe: (s) => s.request('{"op":"sub","topic":"prices"}') });
+ * sub.on('error', (e) => console.warn(`${e.subscription} ${e.phase} failed (attempt ${e.attempt}):`, e.cause));
+ * ```
+ */
+export class SubscriptionError extends WsmError {
+  /** The subscription's `name`. */
+  readonly subscription: string;
+  /** What failed: the user's `subscribe` or `unsubscribe`. */
+  readonly phase: 'subscribe' | 'unsubscribe';
+  /** The attempt that failed (1 for the first attempt of a session), 0 for an unsubscribe. */
+  readonly attempt: number;
+  constructor(subscription: string, phase: 'subscribe' | 'unsubscribe', cause: unknown, attempt = 0) {
+    super(
+      ErrorCodes.SUBSCRIPTION,
+      `The ${phase} of subscription ${JSON.stringify(subscription)} failed: ${messageOf(cause)}` +
+        (phase === 'subscribe'
+          ? '. It is retried at the next reopen (or after its retry backoff, with `retry`); `cause` is what the server or your code said.'
+          : '. The subscription is unsubscribed on this side anyway.'),
+      { cause },
+    );
+    this.subscription = subscription;
+    this.phase = phase;
+    this.attempt = attempt;
   }
 }
 

@@ -60,7 +60,7 @@ export type ClientState = (typeof ClientStates)[number];
  * ```
  */
 export interface Clock {
-  /** Milliseconds; only differences are used. @default Date.now */
+  /** Milliseconds; only differences are used. @default performance.now (monotonic: a system clock step moves no deadline) */
   now(): number;
   /** @default globalThis.setTimeout */
   setTimeout(fn: () => void, ms: number): unknown;

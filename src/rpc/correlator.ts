@@ -12,6 +12,7 @@
  */
 import { RequestAbortedError, RequestTimeoutError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
+import { observeIfThenable, returnedPromise, thenOf } from '../core/safe.js';
 import type { Clock, Data } from '../core/types.js';
 import { DeadlineHeap } from './deadline-heap.js';
 
@@ -160,6 +161,10 @@ export class Correlator {
         return undefined;
       }
       if (key === undefined) return undefined;
+      if (thenOf(key) !== undefined) {
+        this.misuse(key, 'requests.key.response');
+        return undefined;
+      }
       const entry = this.pending.get(key);
       if (entry === undefined || entry.key === undefined) return undefined;
       this.remove(entry);
@@ -182,12 +187,23 @@ export class Correlator {
         this.config.onMatcherError(error, 'requests.match');
         return undefined;
       }
+      // An async match would be a promise: truthy, so it would "match" every message.
+      if (hit !== true && hit !== false && thenOf(hit) !== undefined) {
+        this.misuse(hit, 'requests.match');
+        return undefined;
+      }
       if (hit) {
         this.remove(entry);
         return entry;
       }
     }
     return undefined;
+  }
+
+  /** A matcher returned a promise: no match; the misuse and its eventual rejection are reported. */
+  private misuse(value: unknown, which: 'requests.key.response' | 'requests.match'): void {
+    this.config.onMatcherError(returnedPromise(which).cause, which);
+    observeIfThenable(value, (error) => this.config.onMatcherError(error, which));
   }
 
   /** Rejects one entry (timeout, abort, cancel). Returns false when it had already settled. */

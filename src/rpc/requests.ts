@@ -16,6 +16,7 @@ import {
   type WsmError,
 } from '../core/errors.js';
 import type { Message } from '../core/message.js';
+import { observeIfThenable, returnedPromise, thenOf } from '../core/safe.js';
 import { MAX_TIMER_MS, type ResolvedRequests } from '../core/options.js';
 import type { ClientState, CloseInfo, Data } from '../core/types.js';
 import type { Outbox } from '../session/outbox.js';
@@ -89,6 +90,13 @@ export class Requests {
           // User code: a typed error naming it, like every other hook (the request was not sent).
           throw new HookError('requests.key.request', error);
         }
+        if (thenOf(key) !== undefined) {
+          // A promise is no key (no response could ever carry it): the request fails now.
+          observeIfThenable(key, (error) =>
+            this.host.reportError(new HookError('requests.key.request', error)),
+          );
+          throw returnedPromise('requests.key.request');
+        }
       }
       if (key !== undefined && this.correlator.hasKey(key)) throw new DuplicateKeyError(key);
       const callback = options.callback;
@@ -127,10 +135,9 @@ export class Requests {
 
   /** `client.cancel(promiseOrKey)`: rejects that request with RequestAbortedError. */
   cancel(requestOrKey: unknown): boolean {
-    const entry =
-      requestOrKey instanceof Promise
-        ? (requestOrKey as RequestPromise)[PENDING_ENTRY]
-        : this.correlator.byKeyLookup(requestOrKey);
+    const entry = isPromise(requestOrKey)
+      ? (requestOrKey as RequestPromise)[PENDING_ENTRY]
+      : this.correlator.byKeyLookup(requestOrKey);
     if (entry === undefined) return false;
     return this.correlator.reject(entry, new RequestAbortedError('cancelled'));
   }
@@ -139,7 +146,12 @@ export class Requests {
   deliver(entry: PendingEntry, message: Message): void {
     if (entry.callback !== undefined) {
       try {
-        entry.callback(message);
+        const result: unknown = entry.callback(message);
+        if (thenOf(result) !== undefined) {
+          observeIfThenable(result, (error) =>
+            this.host.reportError(new HookError('request callback', error, message.sessionId)),
+          );
+        }
       } catch (error) {
         this.host.reportError(new HookError('request callback', error, message.sessionId));
       }
@@ -201,6 +213,15 @@ export class Requests {
       () => true,
       () => error,
     );
+  }
+}
+
+/** `instanceof Promise` that cannot throw (a key may be a revoked Proxy: that is a key, not a promise). */
+function isPromise(value: unknown): boolean {
+  try {
+    return value instanceof Promise;
+  } catch {
+    return false;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { HookError, type WsmError } from '../core/errors.js';
 import { Message } from '../core/message.js';
+import { observeIfThenable, returnedPromise, thenOf } from '../core/safe.js';
 import type { Clock } from '../core/types.js';
 import { utf8Length } from '../core/utf8.js';
 import type { Requests } from '../rpc/requests.js';
@@ -73,22 +74,29 @@ export class Inbound {
     const message = new Message(data, binary, handle.id, this.readTime(), size);
     if (p.prepare !== undefined) {
       try {
-        message.prepared = p.prepare(message);
+        const prepared = p.prepare(message);
+        message.prepared = prepared;
+        // An async prepare: its value stays as it is (a handler may await it), its rejection is reported.
+        if (thenOf(prepared) !== undefined) this.observe(prepared, 'prepare', message);
       } catch (error) {
         p.reportError(new HookError('prepare', error, handle.id, message));
       }
     }
     p.emitMessage(message);
     if (p.isPong !== undefined) {
-      let pong = false;
+      let answer: unknown = false;
       try {
-        pong = p.isPong(message) === true;
+        answer = p.isPong(message);
       } catch (error) {
         p.reportError(new HookError('heartbeat.isPong', error, handle.id));
       }
-      if (pong) {
+      if (answer === true) {
         source.pong();
         return;
+      }
+      if (answer !== false && thenOf(answer) !== undefined) {
+        p.reportError(returnedPromise('heartbeat.isPong', handle.id));
+        this.observe(answer, 'heartbeat.isPong', undefined);
       }
     }
     const entry = p.requests.correlator.take(message);
@@ -97,5 +105,11 @@ export class Inbound {
       return;
     }
     p.dispatcher.deliver(message, handle);
+  }
+
+  /** Reports the eventual rejection of a promise user code returned (never an unhandled rejection). */
+  private observe(value: unknown, hook: string, message: Message | undefined): void {
+    const sessionId = message?.sessionId;
+    observeIfThenable(value, (error) => this.p.reportError(new HookError(hook, error, sessionId, message)));
   }
 }

@@ -7,15 +7,23 @@ import { policyFacts } from '../../machines/connection.machine.js';
 import type { ConnectionContext, PolicyDecision } from '../../machines/connection.types.js';
 import { HookError } from '../core/errors.js';
 import { type OverrideInfo, decideReconnect } from '../core/reconnect-policy.js';
+import { observeIfThenable, returnedPromise, thenOf } from '../core/safe.js';
 
 /** The policy of one client. */
 export class ReconnectPolicy {
   private readonly override: ((info: OverrideInfo) => unknown) | undefined;
   private readonly random: () => number;
+  /** Reports what user code's promise rejects with later (after the decision was made). */
+  private readonly report: (error: HookError) => void;
 
-  constructor(override: ((info: OverrideInfo) => unknown) | undefined, random: () => number) {
+  constructor(
+    override: ((info: OverrideInfo) => unknown) | undefined,
+    random: () => number,
+    report: (error: HookError) => void = () => {},
+  ) {
     this.override = override;
     this.random = random;
+    this.report = report;
   }
 
   /** The decision for a session that just ended, as the `policy.decided` event. */
@@ -25,9 +33,12 @@ export class ReconnectPolicy {
     const override = this.override;
     const random = () => {
       try {
-        const r = this.random();
+        const r: unknown = this.random();
         if (typeof r === 'number' && r >= 0 && r < 1) return r;
-        if (!randomFailed) {
+        if (thenOf(r) !== undefined) {
+          observeIfThenable(r, (e) => this.report(new HookError('reconnect.random', e)));
+          if (!randomFailed) errors.push(returnedPromise('reconnect.random'));
+        } else if (!randomFailed) {
           errors.push(
             new HookError(
               'reconnect.random',
@@ -49,7 +60,14 @@ export class ReconnectPolicy {
         ? undefined
         : (info) => {
             try {
-              return override(info) === true;
+              const answer = override(info);
+              if (answer !== true && answer !== false && thenOf(answer) !== undefined) {
+                // An async shouldReconnect cannot be awaited here: the default decides, and it is said.
+                errors.push(returnedPromise('reconnect.shouldReconnect'));
+                observeIfThenable(answer, (e) => this.report(new HookError('reconnect.shouldReconnect', e)));
+                return info.defaultDecision;
+              }
+              return answer === true;
             } catch (e) {
               errors.push(new HookError('reconnect.shouldReconnect', e));
               return info.defaultDecision;

@@ -66,6 +66,14 @@ const CORRELATOR = 'test/unit/correlator.test.ts';
 const NATIVE_PARITY = 'test/integration/native-parity.test.ts';
 const FRAGMENTS = 'test/integration/fragments.test.ts';
 const EVENTS = 'test/unit/events.test.ts';
+const R_INBOUND = 'test/integration/reliability-inbound.test.ts';
+const R_TIME = 'test/integration/reliability-time.test.ts';
+const R_LIVENESS = 'test/integration/reliability-liveness.test.ts';
+const R_FREEZE = 'test/browser/liveness-freeze.test.ts';
+const R_HOSTILE = 'test/integration/reliability-hostile.test.ts';
+const R_SEND = 'test/integration/reliability-send.test.ts';
+const R_BYTES = 'test/integration/reliability-bytes.test.ts';
+const CLI = 'test/integration/cli.test.ts';
 
 const PROTOCOL_VIOLATION =
   'row %i: %s -> the client fails the connection with %i, python sees that code, no reconnect';
@@ -830,6 +838,214 @@ export const SCENARIOS: FaultScenario[] = [
         file: EVENTS,
         name: 'a once listener runs once when a listener before it emits the same event again',
         peer: 'memory',
+      },
+    ],
+  },
+  {
+    row: 43,
+    scenario:
+      '(issue 21.1) Messages received when a session ends: the server closes (1000), the TCP connection is torn down (1006), the heartbeat declares it dead; or the user calls restart(), exit(), stop() during a burst',
+    expected:
+      "No received message vanishes silently: each is handled (onMessage, messages(), an exclusive section, a request) in order, or reported with the reason. A session the peer or the network ended keeps delivering what it received, before anything of the next session; the user's own restart/exit/stop: decided, documented, reported.",
+    asserted:
+      "50 messages then a close 1000 / a TCP teardown / a heartbeat death, async onMessage of 2 ms: all 50 handled in order before the next session's first message (before: 2 of 50); also when the client then stops on its own (reconnect off). restart()/exit()/stop() during a streamed burst: nothing of that session is handed to onMessage after the call, the rest is reported `unhandled` (ConnectionClosedError for restart, ClientStoppedError for exit/stop), handled + reported == received, each once, stats().unhandled equal to the reported count. The loss soak adds ~7,700 server pushes: every received one handled once and in order, or reported (only by the final stop()); the demo's summary counts inbound (handled + replies + unhandled == received) in its lost: 0.",
+    tests: [
+      {
+        file: R_INBOUND,
+        name: '50 messages then %s, async onMessage of 2 ms: all 50 handled in order, before the next session',
+        peer: 'tcp',
+      },
+      {
+        file: R_INBOUND,
+        name: '50 messages then a close 1000 with reconnect off: the client stops, and still handles all 50 in order',
+        peer: 'tcp',
+      },
+      {
+        file: R_INBOUND,
+        name: 'a heartbeat death behind a blackholing proxy: what arrived before is handled in order, before the next session',
+        peer: 'proxy',
+      },
+      {
+        file: R_INBOUND,
+        name: '%s() during a burst: handled + reported == received, nothing handled after the call, nothing counted twice',
+        peer: 'ws',
+      },
+      {
+        file: SOAK,
+        name: 'thousands of requests and sends under seeded faults: every request settles once, every send is accounted for',
+        peer: 'proxy',
+      },
+      { file: CLI, name: 'runs to completion on its own, and its summary reports lost: 0', peer: 'ws' },
+    ],
+  },
+  {
+    row: 44,
+    scenario:
+      "(issue 21.2) The system clock steps (Date.now() jumps back 1 h or forward 60 s / 1 h) while requests, heartbeats, backoff, open/close/stop bounds and the send buffer's maxAgeMs are running",
+    expected:
+      'Durations use a monotonic clock: no deadline moves (a 300 ms request must not stay pending for an hour; a healthy session must not die as "heartbeat timeout"). Wall time only where a wall date is meant (Retry-After dates).',
+    asserted:
+      'with Date.now stubbed and real timers: a 300 ms request times out at ~300 ms after a step back or forward of 1 h; a healthy session with a 60/60 ms heartbeat keeps answering after a step forward of 60 s or back of 1 h between a ping and its pong, with true RTTs (< 1 s); maxAgeMs expires a queued message on time after a step back, and a step forward does not expire a young one; the openTimeoutMs, reconnect backoff, closeTimeoutMs and stop({ timeoutMs }) bounds of 300 ms hold after a step back of 1 h.',
+    tests: [
+      {
+        file: R_TIME,
+        name: 'a 300 ms request still times out at 300 ms when the clock steps %s',
+        peer: 'ws',
+      },
+      {
+        file: R_TIME,
+        name: 'a healthy, answering session is not killed, and RTTs stay true, when the clock steps %s',
+        peer: 'ws',
+      },
+      {
+        file: R_TIME,
+        name: 'sendBuffer.maxAgeMs: a message queued during an outage expires on time when the clock steps back 1 h',
+        peer: 'ws',
+      },
+      {
+        file: R_TIME,
+        name: 'sendBuffer.maxAgeMs: a step forward of 1 h does not expire a young message (maxAgeMs 60 s)',
+        peer: 'ws',
+      },
+      { file: R_TIME, name: 'the %s bound of 300 ms holds when the clock steps back 1 h', peer: 'tcp' },
+    ],
+  },
+  {
+    row: 45,
+    scenario:
+      "(issue 21.3) Liveness without false positives: the client's own event loop stalls 1.5 s; a 1 MiB message crosses a 256 KiB/s link; maxMissed > 1 with timeouts longer and shorter than the interval; a browser tab frozen or hidden",
+    expected:
+      'A stalled client or a frozen tab is not a dead peer (judge a deadline after reading the input already waiting); bytes arriving are life (count progress on the socket where the adapter can see it); maxMissed pings go unanswered before the death, within the documented bound; on resume/visible the heartbeat probes at once.',
+    asserted:
+      "Node: a 1.5 s synchronous block right after a ping (300/300 ms, peer in another process) keeps the session, the pong read after the stall has a 1.5 s RTT; the 1 MiB message takes ~4 s through the bandwidth proxy with a 300/300 ms heartbeat and arrives whole on session 1 with no death (bytesRead progress counts); with 100/300, 300/100, 100/100 and 150/50 ms, exactly maxMissed pings reach the server unanswered, heartbeat-missed reports maxMissed, and the death comes within intervalMs + (maxMissed - 1) x max(intervalMs, timeoutMs) + timeoutMs (and not before). Chromium (app-level heartbeat, native WebSocket): a tab frozen 1.5 s with a ping out has no heartbeat death on resume (Chromium 156 drops a frozen page's WebSocket on resume itself: the client reports that close and reconnects); a tab hidden then shown probes at once (a ping within moments with a 60 s interval).",
+    tests: [
+      {
+        file: R_LIVENESS,
+        name: 'a 1.5 s synchronous block right after a ping (300/300 ms heartbeat, peer in another process) keeps the session',
+        peer: 'ws',
+      },
+      {
+        file: R_LIVENESS,
+        name: 'a 1 MiB message over a 256 KiB/s link with a 300/300 ms heartbeat arrives whole, with no heartbeat death',
+        peer: 'proxy',
+      },
+      {
+        file: R_LIVENESS,
+        name: 'heartbeat %i/%i ms, maxMissed %i: that many unanswered pings, then the death within the bound',
+        peer: 'ws',
+      },
+      {
+        file: R_FREEZE,
+        name: 'frozen 1.5 s with a ping out (200/200 ms heartbeat): on resume, no heartbeat death; the session goes on, or the browser closed it and the client reconnects',
+        peer: 'chromium',
+      },
+      {
+        file: R_FREEZE,
+        name: 'hidden, then visible again: the heartbeat probes at once (a one-minute interval: the ping comes from the visibility change)',
+        peer: 'chromium',
+      },
+    ],
+  },
+  {
+    row: 46,
+    scenario:
+      '(issue 21.4) User code throws or rejects with a hostile value: undefined, a string, a revoked Proxy, an object whose getters and conversions throw, a Proxy whose every trap throws, a thenable whose then throws',
+    expected:
+      'No uncaught exception or unhandled rejection, the receive path keeps going, start()/stop() settle, each failure reported as WSM_ERR_HOOK with a safe description; `throw undefined` in onOpen rejects start() with StartError saying onOpen failed.',
+    asserted:
+      'for each value, thrown and as a rejection: prepare, requests.key.response, onMessage and a message listener on every message: every message still handled in order; heartbeat.isPong likewise; onOpen: StartError "onOpen failed" with a WSM_ERR_HOOK cause; onClose: stop() settles and 1000 goes out; onError: printed safely, the client carries on; shouldReconnect, random, onRestartError: reported, default decision, reconnects; requests.key.request: that request rejects WSM_ERR_HOOK, nothing sent; requests.match: reported, the reply is an ordinary message; the url function: StartError; state/open/close listeners: start() and stop() settle. A function with a synchronous contract that returns a promise is reported (it would have matched every message, or left the client stopped) and its rejection is reported, never unhandled. No process-level uncaughtException/unhandledRejection in any case. Not covered: an async event listener that rejects (src/events.ts drops listener results).',
+    tests: [
+      {
+        file: R_HOSTILE,
+        name: 'the receive path: prepare, requests.key.response and onMessage fail (throw, reject) and a message listener throws, on every message; each message still reaches onMessage, in order',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'heartbeat.isPong fails on every message (throw, reject): each message still reaches onMessage',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'onOpen %s: start() settles with a StartError whose message and cause say onOpen failed',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'onClose %s: stop() settles, the default close frame (1000) goes out, reported as WSM_ERR_HOOK',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'onError %s: the client carries on; the failure is printed, safely',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'reconnect.shouldReconnect, reconnect.random and onRestartError %s: reported, and the client reconnects with the default decision',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'requests.key.request %s: that request rejects with WSM_ERR_HOOK; nothing is sent',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'requests.match %s: reported, and the reply is an ordinary message for onMessage',
+        peer: 'ws',
+      },
+      {
+        file: R_HOSTILE,
+        name: 'start() rejects StartError whose message and cause say onOpen failed (not a misleading close)',
+        peer: 'ws',
+      },
+    ],
+  },
+  {
+    row: 47,
+    scenario:
+      '(issue 21.5) The send path: a detached ArrayBuffer or a view of one, a value that is not data; a queued message the adapter refuses at the flush; sends made while the queue flushes; messages that outlive sendBuffer.maxAgeMs during an outage',
+    expected:
+      'A typed error at send()/request(), never "queued". A refused queued item is reported undelivered and does not block the items behind it; nothing sent later overtakes queued sends. maxAgeMs expires (and reports) messages during the outage, so the room is for live ones.',
+    asserted:
+      'a detached ArrayBuffer, a view of one, a revoked Proxy, a Proxy posing as a Uint8Array, a plain object: InvalidOptionsError (WSM_ERR_INVALID_OPTIONS) at send() and from request(), open or reconnecting, nothing queued or written; A, [a Uint8Array detached after queueing], B, request R, C, then D sent from the open listener: the server gets A B R C D, the detached one is reported undelivered, the session stays open; 2 sends + 1 request queued with maxMessages 3 (a 4th throws SendBufferFullError) expire after 150 ms while still reconnecting (reported, the request rejects WSM_ERR_UNDELIVERED), then 3 live sends fit and are the only ones delivered.',
+    tests: [
+      {
+        file: R_SEND,
+        name: '%s: send() throws InvalidOptionsError and request() rejects with it, open or reconnecting',
+        peer: 'ws',
+      },
+      {
+        file: R_SEND,
+        name: 'a queued message whose buffer is detached before the flush is reported undelivered; the rest goes out in order, and a send from the open listener comes last',
+        peer: 'ws',
+      },
+      {
+        file: R_SEND,
+        name: 'a full buffer expires during the outage (reported), then takes new sends; only those are delivered',
+        peer: 'ws',
+      },
+    ],
+  },
+  {
+    row: 48,
+    scenario:
+      '(issue 21.6) Inbound memory bounded by bytes: a slow messages() reader of 256 KiB messages; a stuck handler behind an adapter that cannot pause reading',
+    expected:
+      'messages() iterators have a byte bound (inbound.iteratorBufferBytes, 16 MiB) beside the count bound; overflow is typed (WSM_ERR_QUEUE_OVERFLOW) and what was held is reported unhandled; the inbound queue of an adapter that cannot pause is bounded by inbound.maxQueuedBytes.',
+    asserted:
+      '80 x 256 KiB with the defaults: the slow iterator ends with QueueOverflowError naming iteratorBufferBytes after holding 64 (16 MiB), the 65 it held or refused are reported unhandled, a fast iterator gets all 80, the session stays open; 12 x 256 KiB to a stuck handler with pause unavailable and maxQueuedBytes 1 MiB: QueueOverflowError reported, the queued messages reported unhandled, the session restarted, every received message handled or reported exactly once.',
+    tests: [
+      {
+        file: R_BYTES,
+        name: 'a slow reader of 256 KiB messages ends with QueueOverflowError at iteratorBufferBytes (16 MiB); what it held is reported unhandled; a fast reader gets everything',
+        peer: 'ws',
+      },
+      {
+        file: R_BYTES,
+        name: 'a stuck handler, 12 messages of 256 KiB, an adapter that cannot pause reading (as in a browser): the queue is bounded by maxQueuedBytes (1 MiB); every message is handled or reported',
+        peer: 'ws',
       },
     ],
   },

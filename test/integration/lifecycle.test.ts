@@ -30,7 +30,7 @@ describe('start/stop round trip', () => {
     expect(client.isOpen).toBe(true);
     expect(client.sessionId).toBe(1);
     expect(client.attempt).toBe(0);
-    expect(rec.of('open')).toEqual([{ sessionId: 1, restarting: false, protocol: '' }]);
+    expect(rec.of('open')).toEqual([{ sessionId: 1, restarting: false, protocol: '', extensions: '' }]);
 
     expect(client.send('hello')).toBe('sent');
     expect(await server.waitForMessages(0, 1)).toEqual(['hello']);
@@ -149,7 +149,7 @@ describe('server killed', () => {
 
     const reopened = waitForEvent(client, 'open');
     server.terminateAll();
-    expect(await reopened).toEqual({ sessionId: 2, restarting: true, protocol: '' });
+    expect(await reopened).toEqual({ sessionId: 2, restarting: true, protocol: '', extensions: '' });
 
     expect(rec.transitions).toEqual([
       'open->closing',

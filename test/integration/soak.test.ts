@@ -8,7 +8,9 @@
  *    (counted by the server by its unique id), thrown at the call, or reported in an `undelivered`
  *    event; the only gap allowed is frames written on a session that then died (accepted by the OS,
  *    lost with the connection): it is measured, attributed, and written to test-output/ for
- *    docs/reliability.md.
+ *    docs/reliability.md. Inbound too (issue 21.1): the server pushes a numbered message for every
+ *    send it gets (four per send); every push the client received is handled by the (slow, async) onMessage exactly
+ *    once and in order, or reported `unhandled` (only the final stop() may do that), never both.
  * 2. Reconnect soak: 10,000 open/close cycles in a child process run with --expose-gc
  *    (test/fixtures/reconnect-soak.mts): heap after GC within a small bound of the start, and
  *    `process.getActiveResourcesInfo()` back to its baseline after stop().
@@ -59,12 +61,17 @@ describe('loss-accounting soak', () => {
     // --- the server: counts every send by id, answers every request with its id
     const delivered = new Map<number, number>();
     const requestsSeen = new Set<number>();
+    let nextPush = 0;
     const server = await startWsServer({
       onConnection(conn) {
         conn.socket.on('message', (raw) => {
           const m = JSON.parse(String(raw)) as { k: 's' | 'r'; id: number };
-          if (m.k === 's') delivered.set(m.id, (delivered.get(m.id) ?? 0) + 1);
-          else {
+          if (m.k === 's') {
+            delivered.set(m.id, (delivered.get(m.id) ?? 0) + 1);
+            // Inbound traffic to account for: a few numbered pushes per send, so that a backlog builds
+            // up behind the handler and the faults strike sessions with received messages still queued.
+            for (let i = 0; i < 4; i++) conn.socket.send(JSON.stringify({ push: nextPush++ }));
+          } else {
             requestsSeen.add(m.id);
             conn.socket.send(JSON.stringify({ id: m.id }));
           }
@@ -91,9 +98,33 @@ describe('loss-accounting soak', () => {
             response: (m) => (m.json() as { id?: number }).id,
           },
         },
+        hooks: {
+          // A handler slower than the network (one event-loop turn per message): pushes queue up
+          // behind it, so faults strike sessions that still have received messages to hand over.
+          onMessage: async (m) => {
+            const push = (m.json() as { push?: number }).push;
+            if (push !== undefined) pushesHandled.push(push);
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          },
+        },
       }),
     );
     client.on('error', () => {});
+    const pushesReceived: number[] = [];
+    const pushesHandled: number[] = [];
+    const pushesUnhandled: number[] = [];
+    const unhandledReasons: Record<string, number> = {};
+    client.on('message', (m) => {
+      const push = (m.json() as { push?: number }).push;
+      if (push !== undefined) pushesReceived.push(push);
+    });
+    client.on('unhandled', ({ messages, reason }) => {
+      for (const m of messages) {
+        const push = (m.json() as { push?: number }).push;
+        if (push !== undefined) pushesUnhandled.push(push);
+      }
+      unhandledReasons[reason.code] = (unhandledReasons[reason.code] ?? 0) + messages.length;
+    });
 
     // --- accounting
     let nextId = 0;
@@ -292,6 +323,27 @@ describe('loss-accounting soak', () => {
     const unaccountedRequests = requestsIssued - Object.values(byOutcome).reduce((a, b) => a + b, 0);
     expect(unaccountedRequests).toBe(0);
 
+    // --- inbound: every push received was handled once, in order, or reported once, never both
+    await waitFor(
+      client,
+      () => pushesHandled.length + pushesUnhandled.length >= pushesReceived.length,
+      'every received push accounted for',
+    );
+    expect(new Set(pushesReceived).size).toBe(pushesReceived.length);
+    const handledSet = new Set(pushesHandled);
+    expect(handledSet.size).toBe(pushesHandled.length);
+    for (const id of pushesUnhandled)
+      expect(handledSet.has(id), `push ${id} handled and reported`).toBe(false);
+    expect([...pushesHandled, ...pushesUnhandled].sort((a, b) => a - b)).toEqual(
+      [...pushesReceived].sort((a, b) => a - b),
+    );
+    // In order across sessions (the server numbers them in the order it sends them).
+    for (let i = 1; i < pushesHandled.length; i++)
+      expect(pushesHandled[i]!).toBeGreaterThan(pushesHandled[i - 1]!);
+    // Sessions the server or the network ended hand over what they received: only stop() reports.
+    expect(Object.keys(unhandledReasons).filter((code) => code !== 'WSM_ERR_CLIENT_STOPPED')).toEqual([]);
+    expect(client.stats().unhandled).toBe(Object.values(unhandledReasons).reduce((a, b) => a + b, 0));
+
     const figures = {
       seed: SEED,
       rounds: ROUNDS,
@@ -307,13 +359,21 @@ describe('loss-accounting soak', () => {
         osAcceptedGap: gap.length,
         gapByFault,
       },
+      inbound: {
+        pushesSent: nextPush,
+        received: pushesReceived.length,
+        handled: pushesHandled.length,
+        reportedUnhandled: pushesUnhandled.length,
+        unaccounted: pushesReceived.length - pushesHandled.length - pushesUnhandled.length,
+        lostWithConnection: nextPush - pushesReceived.length,
+      },
     };
     recordSoak('loss', figures);
     console.info(`loss soak: ${JSON.stringify(figures)}`);
     expect(requestsIssued + sendIds.length).toBeGreaterThan(2_000);
     expect(byOutcome.resolved).toBeGreaterThan(requestsIssued / 2);
     note(
-      `${requestsIssued} requests: ${JSON.stringify(byOutcome)}, 0 unaccounted; ${sendIds.length} sends: ${delivered.size} delivered, ${thrown.length} thrown, ${undelivered.size} undelivered, ${gap.length} lost with a dying connection (${JSON.stringify(gapByFault)})`,
+      `${requestsIssued} requests: ${JSON.stringify(byOutcome)}, 0 unaccounted; ${sendIds.length} sends: ${delivered.size} delivered, ${thrown.length} thrown, ${undelivered.size} undelivered, ${gap.length} lost with a dying connection (${JSON.stringify(gapByFault)}); ${pushesReceived.length} pushes received: ${pushesHandled.length} handled in order, ${pushesUnhandled.length} reported unhandled at stop(), 0 unaccounted`,
     );
   }, 45_000);
 });

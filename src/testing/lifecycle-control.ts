@@ -1,10 +1,3 @@
-/**
- * The app's side of a lifecycle replay: hooks that wait for the path's say-so, a message handler
- * that can be blocked, the `exit` functions the app was given, a url function that can fail on
- * demand, and a browser environment (window/document) whose signals the path fires. The user's own
- * hooks still run, first: the control only decides when they are done.
- */
-import { DEFAULTS } from '../core/options.js';
 import type { AttemptInfo } from '../core/types.js';
 import type { Hooks, Session } from '../types.js';
 import { ReplaySetupError } from './errors.js';

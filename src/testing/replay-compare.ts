@@ -47,7 +47,6 @@ export function hintOf(
   if (step.type === 'app.openDone' && observed.state === 'opening') {
     return 'your onOpen did not finish: does it wait for a reply the test server never sends?';
   }
-  const paused = (t: readonly string[]) => t.some((x) => x.startsWith('connection inbound.paused'));
   if (step.type === 'app.closeDone' && observed.state === 'closing' && expected.state !== 'closing') {
     return 'your onClose did not finish: does it wait for something the test never does?';
   }

@@ -43,7 +43,8 @@ describe('visualizations/', () => {
     }
     expect(dot).toContain('open (parallel)');
     expect(mermaid).toContain('state "heartbeat"');
-    for (const actor of ['socket', 'target', 'openHook', 'closeHook']) expect(dot).toContain(`invoke: ${actor}`);
+    for (const actor of ['socket', 'target', 'openHook', 'closeHook'])
+      expect(dot).toContain(`invoke: ${actor}`);
     for (const delay of ['openTimeout', 'closeTimeout', 'reconnectDelay', 'pingInterval', 'pongTimeout']) {
       expect(dot).toContain(`after ${delay}`);
     }

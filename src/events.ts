@@ -34,11 +34,11 @@ export class Emitter<Events extends Record<string, unknown>> {
    * Copies of the listener lists, made when a list changes rather than on every emit: a listener that
    * removes itself (once) must not make the loop skip the next one, and emitting must not allocate.
    */
-  private readonly snapshots = new Map<string, Handler[]>();
+  private snapshots: Map<string, Handler[]> | undefined;
 
   private add(event: string, listener: Handler): () => void {
     this.bus.on(event, listener);
-    this.snapshots.delete(event);
+    this.snapshots?.delete(event);
     return () => this.remove(event, listener, true);
   }
 
@@ -50,7 +50,7 @@ export class Emitter<Events extends Record<string, unknown>> {
   private remove(event: string, listener?: Handler, exact = false): void {
     if (listener === undefined) {
       this.bus.off(event);
-      this.snapshots.delete(event);
+      this.snapshots?.delete(event);
       return;
     }
     const list = this.bus.all.get(event);
@@ -59,7 +59,7 @@ export class Emitter<Events extends Record<string, unknown>> {
       const h = list[i]!;
       if (h === listener || (!exact && (h as Partial<OnceWrapper>).listener === listener)) {
         list.splice(i, 1);
-        this.snapshots.delete(event);
+        this.snapshots?.delete(event);
         return;
       }
     }
@@ -109,9 +109,10 @@ export class Emitter<Events extends Record<string, unknown>> {
       this.call(list[0]!, payload, event);
       return;
     }
-    let snapshot = this.snapshots.get(event);
+    let snapshot = this.snapshots?.get(event);
     if (snapshot === undefined) {
       snapshot = list.slice();
+      this.snapshots ??= new Map();
       this.snapshots.set(event, snapshot);
     }
     for (const listener of snapshot) this.call(listener, payload, event);
@@ -133,6 +134,6 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Removes every listener. */
   clear(): void {
     this.bus.all.clear();
-    this.snapshots.clear();
+    this.snapshots?.clear();
   }
 }

@@ -42,7 +42,7 @@ function errorMessage(error: unknown): string {
 
 /**
  * The facade, shared by both entries; each entry's `ReconnectingWebSocket` subclass binds its runtime.
- * @internal
+ * The shared implementation; use the entry's `ReconnectingWebSocket`.
  */
 export class ReconnectingWebSocketBase {
   /** The connection is being made (also while a new one is dialled after a drop). */

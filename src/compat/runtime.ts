@@ -25,7 +25,6 @@ export interface EventKit {
 
 /**
  * One entry's choices.
- * @internal
  */
 export interface CompatRuntime {
   /** The entry's `createClient`. */

@@ -64,6 +64,9 @@ export interface RegisterInput {
   reject: (error: unknown) => void;
 }
 
+/** The empty table every correlator starts with (never written). */
+const NO_PENDING: Map<unknown, PendingEntry> = new Map();
+
 /** Matching configuration. */
 export interface CorrelatorConfig {
   keyOfResponse: ((message: Message) => unknown) | undefined;
@@ -82,7 +85,8 @@ export class Correlator {
    * 100k pending), and one Map less per client. Keys are unique among pending requests (the caller
    * checks `hasKey` first), and no user key can be an entry object, so the two kinds never collide.
    */
-  private readonly pending = new Map<unknown, PendingEntry>();
+  // Shared until the first request: thousands of idle clients that never request hold no table.
+  private pending: Map<unknown, PendingEntry> = NO_PENDING;
   private readonly heap = new DeadlineHeap<PendingEntry>();
   private nextId = 1;
   private timer: unknown;
@@ -128,6 +132,7 @@ export class Correlator {
       cleanupAbort: undefined,
       view: undefined,
     };
+    if (this.pending === NO_PENDING) this.pending = new Map();
     this.pending.set(input.key !== undefined ? input.key : entry, entry);
     if (entry.deadline !== Number.POSITIVE_INFINITY) {
       // Settled entries leave the heap lazily; without this, a busy client would keep every answered

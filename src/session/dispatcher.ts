@@ -62,6 +62,9 @@ export interface DispatcherHost {
   overflow(session: DispatchSession, error: QueueOverflowError): void;
 }
 
+/** The empty set every dispatcher starts with (never written). */
+const NO_ITERATORS: Set<MessageIterator> = new Set();
+
 /** Why messages of a session ended by the user are not handled. */
 export function unhandledReason(endedBy: 'stop' | 'exit' | 'restart'): WsmError {
   if (endedBy === 'restart') {
@@ -82,7 +85,8 @@ export class Dispatcher {
   private head = 0;
   private queuedBytes = 0;
   private paused: DispatchSession | undefined;
-  private readonly iterators = new Set<MessageIterator>();
+  // Shared until the first messages() call: most clients never make one.
+  private iterators: Set<MessageIterator> = NO_ITERATORS;
   private readonly sections: Exclusive;
   /** Set once the client stopped: whatever is left is reported, not handled. */
   private stoppedWith: WsmError | undefined;
@@ -341,11 +345,14 @@ export class Dispatcher {
     const limits = this.host.limits;
     const it = new MessageIterator(
       {
-        detach: (i) => this.iterators.delete(i),
+        detach: (i) => {
+          if (this.iterators !== NO_ITERATORS) this.iterators.delete(i);
+        },
         dropped: (messages, reason) => this.host.reportUnhandled(messages, reason),
       },
       { messages: limits.iteratorBufferSize, bytes: limits.iteratorBufferBytes },
     );
+    if (this.iterators === NO_ITERATORS) this.iterators = new Set();
     this.iterators.add(it);
     return it;
   }

@@ -34,6 +34,7 @@ const FILES = [
   'bundle.ts',
   'otel.ts',
   'compat.ts',
+  'subscriptions.ts',
 ];
 
 const quick = process.argv.includes('--quick');

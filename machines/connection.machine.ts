@@ -9,7 +9,9 @@
  *   provided once per module by the client (placeholders here fail loudly);
  * - delays are `after` transitions and delayed raises, driven by the actor system's clock;
  * - the reconnect decision (the user's override, jitter) is the `consultPolicy` action, which the
- *   client provides; the default below is the pure class table with fixed half jitter.
+ *   client provides; the default below is the pure class table with fixed half jitter;
+ * - each subscription is a child (machines/subscription.machine.ts, `subscription.add/remove`),
+ *   told of every open in creation order, of every session end, and of the stop.
  *
  * Data messages do not go through the machine (ARCHITECTURE.md §1): only lifecycle facts do.
  */
@@ -25,6 +27,7 @@ import {
   raise,
   sendTo,
   setup,
+  stateIn,
   stopChild,
 } from 'xstate';
 import { HeartbeatTimeoutError, MachineNotBoundError, OpenTimeoutError } from '../src/core/errors.js';
@@ -42,6 +45,7 @@ import type {
   SocketCommand,
   TargetOutput,
 } from './connection.types.js';
+import { subscriptionMachine } from './subscription.machine.js';
 
 const unbound = (name: string) => () => {
   throw new MachineNotBoundError(name);
@@ -109,6 +113,7 @@ export const connectionMachine = setup({
       unbound('closeHook') as () => Promise<CloseHookOutput>,
     ),
     environment: fromCallback<{ type: 'env.sync' }>(() => {}),
+    subscription: subscriptionMachine,
   },
   delays: {
     openTimeout: ({ context }) => context.config.openTimeoutMs,
@@ -144,6 +149,7 @@ export const connectionMachine = setup({
     isHeartbeatEnabled: ({ context }) => context.config.heartbeat.enabled,
     isReadingPaused: ({ context }) => context.readingPaused,
     hasMissedTooManyPongs: ({ context }) => context.missedPongs + 1 >= context.config.heartbeat.maxMissed,
+    isOpen: stateIn({ session: 'open' }),
     isNotBound: ({ event }) => (event as { error?: { code?: unknown } }).error?.code === 'WSM_ERR_NOT_BOUND',
   },
   actions: {
@@ -382,6 +388,50 @@ export const connectionMachine = setup({
         },
       };
     }),
+    // Subscriptions are children of this actor (visible in inspection and in snapshot.children); the
+    // ordered id list in context is the order they are told of each open. One assign spawns them all:
+    // XState copies the children map once per assign, not once per child.
+    addSubscriptions: assign(({ context, event, spawn }) => {
+      if (event.type !== 'subscription.add') return {};
+      const known = new Set(context.subscriptions);
+      const added: string[] = [];
+      for (const { id, input } of event.subscriptions) {
+        if (known.has(id)) continue;
+        known.add(id);
+        spawn('subscription', { id, systemId: id, input });
+        added.push(id);
+      }
+      return added.length === 0 ? {} : { subscriptions: [...context.subscriptions, ...added] };
+    }),
+    openNewSubscriptions: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'subscription.add') return;
+      const known = new Set(context.subscriptions);
+      for (const { id } of event.subscriptions) {
+        if (known.has(id)) enqueue.sendTo(id, { type: 'connection.opened', sessionId: context.sessionId });
+      }
+    }),
+    // Newest first: removing the most recently added key keeps XState's copied children map cheap.
+    removeSubscriptions: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'subscription.remove') return;
+      const gone = new Set(event.ids);
+      for (let i = context.subscriptions.length - 1; i >= 0; i--) {
+        const id = context.subscriptions[i]!;
+        if (gone.has(id)) enqueue.stopChild(id);
+      }
+      enqueue.assign({ subscriptions: context.subscriptions.filter((id) => !gone.has(id)) });
+    }),
+    // Sent in creation order; each subscribe starts synchronously, so its requests go out in that order.
+    openSubscriptions: enqueueActions(({ context, enqueue }) => {
+      for (const id of context.subscriptions) {
+        enqueue.sendTo(id, { type: 'connection.opened', sessionId: context.sessionId });
+      }
+    }),
+    endSubscriptions: enqueueActions(({ context, enqueue }) => {
+      for (const id of context.subscriptions) enqueue.sendTo(id, { type: 'connection.ended' });
+    }),
+    stopSubscriptions: enqueueActions(({ context, enqueue }) => {
+      for (const id of context.subscriptions) enqueue.sendTo(id, { type: 'connection.stopped' });
+    }),
     announceHeartbeatDead: emit(({ context }) => ({
       type: 'heartbeat.missed' as const,
       sessionId: context.sessionId,
@@ -409,9 +459,25 @@ export const connectionMachine = setup({
       missedPongs: 0,
       offline: false,
       readingPaused: false,
+      subscriptions: [],
     };
   },
   on: {
+    'subscription.add': [
+      {
+        guard: 'isOpen',
+        actions: ['addSubscriptions', 'openNewSubscriptions'],
+        description: 'client.subscribe() while open: the new subscriptions subscribe at once, in order.',
+      },
+      {
+        actions: 'addSubscriptions',
+        description: 'client.subscribe() while not open: the subscriptions wait for the next open.',
+      },
+    ],
+    'subscription.remove': {
+      actions: 'removeSubscriptions',
+      description: 'Subscriptions reached `unsubscribed`: their child actors are stopped and forgotten.',
+    },
     'env.offline': { actions: assign({ offline: true }) },
     'env.online': { actions: assign({ offline: false }) },
     'env.visible': { actions: raise({ type: 'heartbeat.probe' }) },
@@ -434,7 +500,7 @@ export const connectionMachine = setup({
       description:
         'One connection attempt and, if it opens, its life. Owns the one socket actor: leaving this state by any path terminates the socket.',
       entry: 'beginSession',
-      exit: ['finalizeSession', 'announceClosed', cancel('stopDeadline')],
+      exit: ['finalizeSession', 'endSubscriptions', 'announceClosed', cancel('stopDeadline')],
       invoke: {
         id: 'socket',
         src: 'socket',
@@ -541,9 +607,9 @@ export const connectionMachine = setup({
         },
         open: {
           description:
-            'Dispatching messages. On entry the socket sends what was queued, then lets writes through.',
+            'Dispatching messages. On entry the subscriptions subscribe (in creation order), then the socket sends what was queued and lets writes through.',
           type: 'parallel',
-          entry: ['markOpened', 'flushWrites', 'announceOpen'],
+          entry: ['markOpened', 'openSubscriptions', 'flushWrites', 'announceOpen'],
           after: {
             stableAfter: {
               actions: 'resetAttempts',
@@ -759,8 +825,9 @@ export const connectionMachine = setup({
       },
     },
     stopped: {
-      description: 'Nothing open, no timers. start() may start again.',
-      entry: 'stopEnvironment',
+      description:
+        'Nothing open, no timers, no subscription (they end with the client). start() may start again.',
+      entry: ['stopEnvironment', 'stopSubscriptions'],
       on: {
         'client.start': {
           target: 'session',

@@ -9,6 +9,7 @@
  */
 import type { CloseClass } from '../src/core/close-codes.js';
 import type { CloseInfo, HandshakeResponse } from '../src/core/types.js';
+import type { SubscriptionInput } from './subscription.types.js';
 
 /**
  * The reconnect policy the machine decides with: data only. The client's own policy (the user's
@@ -257,6 +258,11 @@ export interface ConnectionContext {
   offline: boolean;
   /** Reading is paused for backpressure: pongs cannot be read, so the heartbeat is suspended. */
   readingPaused: boolean;
+  /**
+   * The child ids (`subscription:<name>`) of the live subscriptions, in creation order: the order
+   * they are told of every open, hence the order their subscribe requests go out.
+   */
+  subscriptions: readonly string[];
 }
 
 /**
@@ -305,6 +311,14 @@ export type ConnectionEvent =
   | { type: 'inbound.paused' }
   | { type: 'inbound.resumed' }
   | { type: 'stop.timedOut' }
+  /**
+   * `client.subscribe()`: spawn each as a child (id and systemId `id`), in this order. The client
+   * sends the subscriptions made in one synchronous run together: XState copies its children map per
+   * event, so one event for 10,000 subscriptions costs one copy, not 10,000.
+   */
+  | { type: 'subscription.add'; subscriptions: ReadonlyArray<{ id: string; input: SubscriptionInput }> }
+  /** These subscriptions reached `unsubscribed`: stop the children and forget them. */
+  | { type: 'subscription.remove'; ids: readonly string[] }
   | PolicyDecision;
 
 /**

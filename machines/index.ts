@@ -4,3 +4,9 @@
  */
 export { connectionMachine, policyFacts, type ConnectionMachine } from './connection.machine.js';
 export type * from './connection.types.js';
+export {
+  subscriptionMachine,
+  subscriptionRetryDelay,
+  type SubscriptionMachine,
+} from './subscription.machine.js';
+export type * from './subscription.types.js';

@@ -24,6 +24,9 @@ import type { Dispatcher } from './session/dispatcher.js';
 import type { Outbox } from './session/outbox.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import { bindServices } from './session/services.js';
+import type { Subscription } from './session/subscription.js';
+import type { SubscriptionOptions } from './session/subscription-types.js';
+import type { Subscriptions } from './session/subscriptions.js';
 import type { SocketAdapter } from './transport/adapter.js';
 import type { ClientEvents, ClientOptions, ClientStats, RequestOptions, SendResult } from './types.js';
 
@@ -58,6 +61,7 @@ export class WsClient {
   private readonly outbox: Outbox;
   private readonly requests: Requests;
   private readonly dispatcher: Dispatcher;
+  private readonly subscriptions: Subscriptions;
   private readonly instruments: Instruments;
   private readonly bridge: LifecycleBridge;
 
@@ -73,6 +77,7 @@ export class WsClient {
     this.outbox = parts.services.outbox;
     this.requests = parts.services.requests;
     this.dispatcher = parts.services.dispatcher;
+    this.subscriptions = parts.services.subscriptions;
     this.instruments = parts.instruments;
     this.actor = createActor(liveMachine, {
       input: { config: parts.config },
@@ -119,6 +124,7 @@ export class WsClient {
    * @throws {StartError} (as a rejection) when the first start fails; `cause` says why.
    */
   start(): Promise<void> {
+    this.subscriptions.flush();
     return this.bridge.start();
   }
 
@@ -142,6 +148,7 @@ export class WsClient {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.subscriptions.flush();
     return this.bridge.stop({ code: options.code, reason: options.reason, timeoutMs: options.timeoutMs });
   }
 
@@ -156,6 +163,7 @@ export class WsClient {
     if (state === 'idle' || state === 'stopped') {
       throw new InvalidStateError(`restart() needs a started client; it is "${state}". Call start().`, state);
     }
+    this.subscriptions.flush();
     this.actor.send({ type: 'client.restart', reason });
   }
 
@@ -168,6 +176,8 @@ export class WsClient {
    * @throws {SendBufferFullError} when the send buffer is full (the message was not queued).
    */
   send(data: Data): SendResult {
+    // Subscriptions made just before are told to the connection first: their requests go out first.
+    this.subscriptions.flush();
     return this.outbox.send(data);
   }
 
@@ -184,6 +194,7 @@ export class WsClient {
    * @throws {NotOpenError} or {@link SendBufferFullError} (as a rejection) as `send()` would throw them.
    */
   request(data: Data, options: RequestOptions = {}): Promise<Message> {
+    this.subscriptions.flush();
     return this.requests.request(undefined, data, options);
   }
 
@@ -222,6 +233,7 @@ export class WsClient {
         new InvalidOptionsError([{ option: 'exclusive(fn)', value: fn, expected: 'a function' }]),
       );
     }
+    this.subscriptions.flush();
     return this.dispatcher.exclusive(fn);
   }
 
@@ -239,6 +251,35 @@ export class WsClient {
    */
   messages(): AsyncIterableIterator<Message> {
     return this.dispatcher.subscribe();
+  }
+
+  /**
+   * Declares a subscription once; the client subscribes it at every open (after `onOpen`, before
+   * queued sends, in creation order, pipelined) until `sub.unsubscribe()` or the client stops. Its
+   * lifecycle is a child actor of the connection (`sub.actor`); the messages it claims (`key`,
+   * `match`) go to its listeners and `sub.messages()`, not to `onMessage`. A subscribe that fails
+   * makes it `failed` ({@link SubscriptionError}) and is retried at the next reopen, or after its own
+   * backoff with `retry`; it never blocks the others or the session.
+   *
+   * @throws {InvalidOptionsError} for bad options, or a `name` a live subscription of this client has
+   *   (an unsubscribed one frees its name).
+   *
+   * @example
+   * ```ts
+   * const sub = client.subscribe({
+   *   name: 'heartbeat',
+   *   subscribe: async (session, { resubscribing, lastMessage }) => {
+   *     const reply = await session.request(JSON.stringify({ type: 'subscribe_request', topic: 'heartbeat' }));
+   *     if (reply.json<{ status: string }>().status !== 'OK') throw new Error('refused');
+   *   },
+   *   unsubscribe: (session) => session.request(JSON.stringify({ type: 'unsubscribe_request', topic: 'heartbeat' })),
+   *   match: (m) => m.json<{ type?: string }>().type === 'heartbeat',
+   * });
+   * sub.on('message', (m) => console.log(m.data));
+   * ```
+   */
+  subscribe(options: SubscriptionOptions): Subscription {
+    return this.subscriptions.create(options);
   }
 
   /** Tells the heartbeat a pong arrived (for app protocols whose pong the client cannot recognise). */

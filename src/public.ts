@@ -22,6 +22,16 @@ export type * from './transport/adapter.js';
 export { createNativeAdapter } from './transport/native.js';
 export type * from './types.js';
 export type { ExclusiveSession } from './session/dispatch-types.js';
+export { Subscription } from './session/subscription.js';
+export {
+  SubscriptionStates,
+  type SubscribeContext,
+  type SubscriptionActor,
+  type SubscriptionEvents,
+  type SubscriptionOptions,
+  type SubscriptionRetryOptions,
+  type SubscriptionState,
+} from './session/subscription-types.js';
 export { INSTRUMENT, type Instrumentation, type RequestOutcome } from './client.js';
 export { clientOf } from './api/from-client.js';
 export type * from './api/from-client.types.js';

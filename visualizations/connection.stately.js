@@ -4,6 +4,24 @@ createMachine({
   "id": "connection",
   "description": "The lifecycle of one wsmachine client.",
   "on": {
+    "subscription.add": [
+      {
+        "guard": "isOpen",
+        "actions": [
+          "addSubscriptions",
+          "openNewSubscriptions"
+        ],
+        "description": "client.subscribe() while open: the new subscriptions subscribe at once, in order."
+      },
+      {
+        "actions": "addSubscriptions",
+        "description": "client.subscribe() while not open: the subscriptions wait for the next open."
+      }
+    ],
+    "subscription.remove": {
+      "actions": "removeSubscriptions",
+      "description": "Subscriptions reached `unsubscribed`: their child actors are stopped and forgotten."
+    },
     "env.offline": {
       "actions": "xstate.assign"
     },
@@ -43,6 +61,7 @@ createMachine({
       "entry": "beginSession",
       "exit": [
         "finalizeSession",
+        "endSubscriptions",
         "announceClosed",
         "xstate.cancel"
       ],
@@ -183,10 +202,11 @@ createMachine({
           }
         },
         "open": {
-          "description": "Dispatching messages. On entry the socket sends what was queued, then lets writes through.",
+          "description": "Dispatching messages. On entry the subscriptions subscribe (in creation order), then the socket sends what was queued and lets writes through.",
           "type": "parallel",
           "entry": [
             "markOpened",
+            "openSubscriptions",
             "flushWrites",
             "announceOpen"
           ],
@@ -541,8 +561,11 @@ createMachine({
       }
     },
     "stopped": {
-      "description": "Nothing open, no timers. start() may start again.",
-      "entry": "stopEnvironment",
+      "description": "Nothing open, no timers, no subscription (they end with the client). start() may start again.",
+      "entry": [
+        "stopEnvironment",
+        "stopSubscriptions"
+      ],
       "on": {
         "client.start": {
           "target": "session",

@@ -22,6 +22,7 @@ import { ReconnectPolicy } from '../session/policy.js';
 import { SendQueue } from '../session/send-queue.js';
 import type { HandleOwner, SessionHandle } from '../session/session-handle.js';
 import { SessionRegistry } from '../session/session-registry.js';
+import { Subscriptions } from '../session/subscriptions.js';
 import type { ClientServices } from '../session/services.js';
 import type { Target } from '../session/socket.actor.js';
 import type { SocketAdapter } from '../transport/adapter.js';
@@ -172,9 +173,27 @@ export function compose(
     overflow: (session) =>
       toMachine({ type: 'client.restart', reason: 'inbound queue overflow', sessionId: session.id }),
   });
+  const subscriptions = new Subscriptions({
+    toMachine,
+    sessions,
+    // An error a subscription's own `error` listener had is not printed (still reported to onError/`error`).
+    reportError: (e, handled) => {
+      if (handled) errors.heldByCaller(e);
+      errors.report(e);
+    },
+    reportUnhandled: (messages, reason) => losses.unhandled(messages, reason),
+    iteratorLimits: { messages: o.inbound.iteratorBufferSize, bytes: o.inbound.iteratorBufferBytes },
+  });
   const handleOwner: HandleOwner = {
-    write: (handle, data) => outbox.writeOn(handle, data),
-    request: (handle, data, opts) => requests.request(handle, data, opts),
+    // Subscriptions made just before a session write are told to the connection first (their order).
+    write: (handle, data) => {
+      subscriptions.flush();
+      outbox.writeOn(handle, data);
+    },
+    request: (handle, data, opts) => {
+      subscriptions.flush();
+      return requests.request(handle, data, opts);
+    },
     toMachine,
     traceContextOf: (id) => instruments.contextOf(id),
   };
@@ -189,6 +208,7 @@ export function compose(
     outbox,
     requests,
     dispatcher,
+    subscriptions,
     inbound: new Inbound({
       counters,
       clock,
@@ -197,6 +217,7 @@ export function compose(
       isPong: o.heartbeat.isPong as ((m: Message) => boolean) | undefined,
       emitMessage: (m) => emitter.emit('message', m),
       requests,
+      subscriptions: subscriptions.router,
       dispatcher,
       reportError: report,
     }),

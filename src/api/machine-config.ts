@@ -12,6 +12,7 @@ import { environmentActor } from '../session/environment.actor.js';
 import { closeHookActor, openHookActor } from '../session/hook.actors.js';
 import { servicesOf } from '../session/services.js';
 import { socketActor } from '../session/socket.actor.js';
+import { liveSubscriptionMachine } from '../session/subscription.actors.js';
 import { targetActor } from '../session/target.actor.js';
 
 /** Provided once per module, never per client. */
@@ -22,6 +23,7 @@ export const liveMachine = connectionMachine.provide({
     openHook: openHookActor,
     closeHook: closeHookActor,
     environment: environmentActor,
+    subscription: liveSubscriptionMachine,
   },
   actions: {
     // The client's policy: the user's shouldReconnect and jitter source, decided within the step.

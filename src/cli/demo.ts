@@ -10,7 +10,14 @@
  * Timers here only pace the narration; every synchronisation waits on an event or a promise.
  */
 import { parseArgs } from 'node:util';
-import { type ClientState, type Message, type Session, type WsClient, createClient } from '../node.js';
+import {
+  type ClientState,
+  type Message,
+  type Session,
+  type Subscription,
+  type WsClient,
+  createClient,
+} from '../node.js';
 import { type Inspector, createInspector } from '../inspector.js';
 import { type DemoServer, startDemoServer } from '../server.js';
 import { COLOR_OPTION, usage, withColorFlag } from './args.js';
@@ -112,7 +119,6 @@ class DemoRun {
   private ticker: NodeJS.Timeout | undefined;
   private nextDialAt: number | undefined;
   private nextReq = 1;
-  private wantHeartbeats = false;
   private openedSession = 0;
   /** The client's own accounting, from request outcomes and heartbeat sequence numbers. */
   private readonly ledger = {
@@ -268,15 +274,9 @@ class DemoRun {
       reconnect: { baseDelayMs: 500, maxDelayMs: 2_000, resetAfterMs: 3_000 },
       heartbeat: { intervalMs: 1_000, timeoutMs: 1_000 },
       hooks: {
-        onOpen: async (session, { restarting }) => {
-          if (!restarting || !this.wantHeartbeats) return;
-          const sub = this.request(session, { type: 'subscribe_request', topic: 'heartbeat' });
-          const reply = await sub.promise;
-          this.say('client', `onOpen hook: re-subscribed before open: ${this.describeReply(reply)}`);
-        },
-        onMessage: (message) => {
+        onMessage: () => {
+          // Heartbeats go to their subscription (subscribeHeartbeats), not here.
           this.ledger.handled++;
-          if ((message.prepared as DemoReply | undefined)?.type === 'heartbeat') this.onHeartbeat(message);
         },
       },
     });
@@ -318,6 +318,58 @@ class DemoRun {
     );
     client.on('pong', () => this.refresh());
     return client;
+  }
+
+  /**
+   * The heartbeat topic as a subscription: described once, and the client subscribes it again after
+   * every reopen (after onOpen, before queued sends). Its heartbeats go to it, not to onMessage.
+   */
+  private subscribeHeartbeats(client: WsClient): Subscription {
+    const c = this.c;
+    const sub = client.subscribe({
+      name: 'heartbeat',
+      subscribe: async (session, { resubscribing, lastMessage }) => {
+        const reply = await this.request(session, { type: 'subscribe_request', topic: 'heartbeat' }).promise;
+        const last = (lastMessage?.prepared as DemoReply | undefined)?.seq;
+        this.say(
+          'client',
+          resubscribing
+            ? `${c.dim('<')} ${this.describeReply(reply)} ${c.dim(`(re-subscribed at the reopen, before queued sends; last heartbeat seen #${last ?? '-'})`)}`
+            : `${c.dim('<')} ${this.describeReply(reply)}`,
+        );
+        const r = reply.prepared as DemoReply;
+        if (r.status !== 'OK') throw new Error(`the server refused: ${r.error?.code ?? 'no status'}`);
+      },
+      unsubscribe: async (session) => {
+        const reply = await this.request(session, { type: 'unsubscribe_request', topic: 'heartbeat' })
+          .promise;
+        this.say('client', `${c.dim('<')} ${this.describeReply(reply)}`);
+      },
+      match: (m) => (m.prepared as DemoReply | undefined)?.type === 'heartbeat',
+    });
+    sub.on('state', ({ from, to }) =>
+      this.say('client', `${c.dim('subscription heartbeat')} ${from} → ${to}`),
+    );
+    sub.on('message', (message) => {
+      this.ledger.handled++;
+      this.onHeartbeat(message);
+    });
+    return sub;
+  }
+
+  /** Resolves once `sub` is subscribed. */
+  private subscribed(sub: Subscription): Promise<void> {
+    return guard(
+      new Promise<void>((resolve) => {
+        if (sub.state === 'subscribed') return resolve();
+        const off = sub.on('state', ({ to }) => {
+          if (to !== 'subscribed') return;
+          off();
+          resolve();
+        });
+      }),
+      'the subscription',
+    );
   }
 
   private next<K extends 'open' | 'reconnecting'>(event: K, label: string): Promise<void> {
@@ -382,9 +434,8 @@ class DemoRun {
 
     // 3. subscribe ----------------------------------------------------------------------------------
     this.step(`3. subscribe to heartbeats (every ${formatMs(HEARTBEAT_MS)})`);
-    const sub = this.request(client, { type: 'subscribe_request', topic: 'heartbeat' });
-    this.say('client', `${c.dim('<')} ${this.describeReply(await guard(sub.promise, 'the subscription'))}`);
-    this.wantHeartbeats = true;
+    const heartbeat = this.subscribeHeartbeats(client);
+    await this.subscribed(heartbeat);
     await this.heartbeats(4);
     await pause(500);
 
@@ -467,12 +518,7 @@ class DemoRun {
 
     // 7. stop -------------------------------------------------------------------------------------
     this.step('7. unsubscribe and stop');
-    this.wantHeartbeats = false;
-    const unsub = this.request(client, { type: 'unsubscribe_request', topic: 'heartbeat' });
-    this.say(
-      'client',
-      `${c.dim('<')} ${this.describeReply(await guard(unsub.promise, 'the unsubscription'))}`,
-    );
+    await guard(heartbeat.unsubscribe(), 'the unsubscription');
     await guard(client.stop(), 'stop()');
     clearInterval(this.ticker);
     this.ticker = undefined;

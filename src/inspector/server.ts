@@ -259,7 +259,9 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       };
       const rootId = client.actor.sessionId;
       const sub = client.actor.system.inspect(
-        (ev: { type: string; actorRef?: { sessionId?: string }; snapshot?: any }) => {
+        (ev: { type: string; actorRef?: { id?: string; sessionId?: string }; snapshot?: any }) => {
+          // The client's subscriptions (children of its machine) are listed with the actors.
+          if (ev.actorRef?.id?.startsWith('subscription:')) registry.observe(ev as never);
           // Only the client's own machine, not its socket and hook actors.
           if (ev.type !== '@xstate.snapshot' || ev.actorRef?.sessionId !== rootId) return;
           const snap = ev.snapshot as { value: unknown; context: { sessionId: number; attempt: number } };

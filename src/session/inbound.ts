@@ -1,6 +1,6 @@
 /**
  * The receive path (hot): adapter -> message -> prepare -> `message` event -> pong check -> request
- * correlator -> dispatcher. No machine event, no closure and no allocation beyond the Message per
+ * correlator -> subscriptions -> dispatcher. No machine event, no closure and no allocation beyond the Message per
  * message (ARCHITECTURE.md §4).
  */
 import { HookError, type WsmError } from '../core/errors.js';
@@ -12,6 +12,7 @@ import type { Requests } from '../rpc/requests.js';
 import type { Counters } from './counters.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SessionHandle } from './session-handle.js';
+import type { SubscriptionRouter } from './subscription-router.js';
 
 /** Where a message came from: the session's handle, and its heartbeat bookkeeping. */
 export interface InboundSource {
@@ -31,6 +32,8 @@ export interface InboundParts {
   /** The `message` event (every message, consumed or not). */
   emitMessage(message: Message): void;
   requests: Requests;
+  /** Subscriptions claim their messages after the correlator, before the dispatcher. */
+  subscriptions: SubscriptionRouter;
   dispatcher: Dispatcher;
   reportError(error: WsmError): void;
 }
@@ -104,6 +107,9 @@ export class Inbound {
       p.requests.deliver(entry, message);
       return;
     }
+    // (A session the user ended hands nothing to anyone: the dispatcher reports its messages.)
+    const subs = p.subscriptions;
+    if (subs.size > 0 && handle.endedBy === undefined && subs.route(message)) return;
     p.dispatcher.deliver(message, handle);
   }
 

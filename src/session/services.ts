@@ -24,6 +24,7 @@ import type { SessionRegistry } from './session-registry.js';
 import type { ReconnectPolicy } from './policy.js';
 import type { Target } from './socket.actor.js';
 import type { HandleOwner } from './session-handle.js';
+import type { Subscriptions } from './subscriptions.js';
 
 /** What the actors of one client reach: its parts, wired by the composition root (src/client.ts). */
 export interface ClientServices {
@@ -38,6 +39,7 @@ export interface ClientServices {
   readonly inbound: Inbound;
   readonly requests: Requests;
   readonly dispatcher: Dispatcher;
+  readonly subscriptions: Subscriptions;
   readonly hooks: HookRunner;
   readonly policy: ReconnectPolicy;
   readonly environment: EnvironmentSignals | undefined;

@@ -1,6 +1,9 @@
 import type { AttemptInfo } from '../core/types.js';
+import type { WsClient } from '../client.js';
+import type { Subscription } from '../session/subscription.js';
 import type { Hooks, Session } from '../types.js';
 import { ReplaySetupError } from './errors.js';
+import { MODEL_SUBSCRIPTION } from './model-steps.js';
 
 /** An EventTarget that knows whether anyone listens to a type (is the client watching it?). */
 class WatchedTarget extends EventTarget {
@@ -112,6 +115,7 @@ export class LifecycleControl {
   private finished = false;
   private hooksMade = false;
   private urlMade = false;
+  private subscription: Subscription | undefined;
 
   constructor(options: LifecycleControlOptions = {}) {
     this.floodMessage = options.floodMessage ?? 'wsmachine:flood';
@@ -291,6 +295,32 @@ export class LifecycleControl {
   /** True while a client listens to this environment (it is started with `environment: control.environment`). */
   get isWatched(): boolean {
     return this.windowTarget.listens('offline') || this.documentTarget.listens('visibilitychange');
+  }
+
+  /**
+   * The app subscribes (`app.subscribe`): `client.subscribe({ name: 'lifecycle', ... })`, a
+   * subscription whose subscribe resolves at once and that claims no messages.
+   */
+  subscribe(client: WsClient): Subscription {
+    this.subscription = client.subscribe({
+      name: MODEL_SUBSCRIPTION.name,
+      timeoutMs: MODEL_SUBSCRIPTION.timeoutMs,
+      subscribe: () => {},
+    });
+    return this.subscription;
+  }
+
+  /**
+   * The app unsubscribes the subscription {@link LifecycleControl.subscribe} made (`app.unsubscribe`).
+   *
+   * @throws {ReplaySetupError} when the app holds no subscription.
+   */
+  unsubscribe(): Promise<void> {
+    const sub = this.subscription;
+    if (sub === undefined)
+      throw new ReplaySetupError('The app holds no subscription: no app.subscribe step ran.');
+    this.subscription = undefined;
+    return sub.unsubscribe();
   }
 
   /**

@@ -37,6 +37,8 @@ export type LifecycleTimer =
  *   `app.closeFails`: the same for `onClose`.
  * - `app.release`: the app's blocked message handler lets go (reading resumes).
  * - `app.urlFails`: the app's `url` (or `headers`) function throws for the next attempt.
+ * - `app.subscribe` / `app.unsubscribe`: the app calls `client.subscribe(...)` (a subscription that
+ *   claims no messages and whose subscribe resolves at once) / that subscription's `unsubscribe()`.
  * - `server.accept` / `server.reject` (an HTTP status) / `server.refuse` (connection refused): the
  *   server's answer to a dial.
  * - `server.close` (a close frame with `code`) / `server.drop` (1006, no close frame) /
@@ -72,6 +74,8 @@ export type LifecycleStep =
   | { type: 'app.closeFails' }
   | { type: 'app.release' }
   | { type: 'app.urlFails' }
+  | { type: 'app.subscribe' }
+  | { type: 'app.unsubscribe' }
   | { type: 'server.accept' }
   | { type: 'server.reject'; status: 401 | 503 }
   | { type: 'server.refuse' }

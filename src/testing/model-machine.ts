@@ -11,7 +11,9 @@
  * - the pong verdict comes after the input already waiting (one macrotask), `socket.silent` unless
  *   something arrived since the ping;
  * - reading resumes when a paused session is sealed by the user's request or ends, and the app gets
- *   an `exit` from `onRestartError` when a reconnect attempt failed.
+ *   an `exit` from `onRestartError` when a reconnect attempt failed;
+ * - a subscription told the client stopped ends, and its end removes it from the connection
+ *   (`subscription.remove`, after the current step).
  *
  * None of the client's private rules is mirrored: these are the machine's commands and the facts its
  * actors report by contract (machines/connection.types.ts).
@@ -54,6 +56,8 @@ export interface World {
   failUrl: boolean;
   /** The app's message handler is blocked (by a flood) and has not been released. */
   blocked: boolean;
+  /** The app's subscription (`app.subscribe`) is live. */
+  subscribed: boolean;
 }
 
 /** One node of the model: the machine, the clock, the timers and the world. */
@@ -91,6 +95,9 @@ interface Recorded {
 function recordingScope(): { scope: any; rec: Recorded } {
   const empty = createEmptyActor() as any;
   const rec: Recorded = { actions: [], transitions: [] };
+  // Children spawned with a systemId (subscriptions) are made again at every step (they belong to the
+  // empty actor's system): nothing is registered.
+  empty.system._set = () => {};
   const system = Object.create(empty.system);
   system._sendInspectionEvent = (event: { type: string; _transitions?: unknown[] }) => {
     if (event.type === '@xstate.microstep') rec.transitions.push(...(event._transitions ?? []));
@@ -129,6 +136,7 @@ export function initialModelState(config: MachineConfig): ModelState {
       breakDial: false,
       failUrl: false,
       blocked: false,
+      subscribed: false,
     },
     taken: [],
     seq: 0,
@@ -235,6 +243,11 @@ function answer(w: Work, action: { type: string; params: any }, mailbox: AnyEven
         case 'socket.seal':
           // The dispatcher reports what the session still queued and resumes reading at once.
           if (p.event.requested !== undefined && ctx.readingPaused) mailbox.push({ type: 'inbound.resumed' });
+          return;
+        case 'connection.stopped':
+          // The subscription ends with the client; the client then removes it from the connection.
+          world.subscribed = false;
+          mailbox.push({ type: 'subscription.remove', ids: [p.targetId ?? p.to?.id] });
           return;
       }
       return;

@@ -31,6 +31,10 @@ export function serverCloseCodes(config: MachineConfig): number[] {
   return auth === undefined ? [1002, 1012] : [1002, auth, 1012];
 }
 
+/** The subscription `app.subscribe` makes (`LifecycleControl.subscribe`). */
+export const MODEL_SUBSCRIPTION = { name: 'lifecycle', timeoutMs: 0, retry: null } as const;
+const MODEL_SUBSCRIPTION_ID = `subscription:${MODEL_SUBSCRIPTION.name}`;
+
 const is = (s: ModelState, value: unknown) => s.m.matches(value as never);
 
 /**
@@ -67,6 +71,9 @@ export function candidateSteps(s: ModelState, config: MachineConfig): LifecycleS
     steps.push({ type: 'app.exit', via: 'session' });
   }
   if (world.exitFn && reconnecting) steps.push({ type: 'app.exit', via: 'onRestartError' });
+  // One subscription, made or ended where the connection is not open and where it is plainly open
+  // (the two ways `subscription.add` goes); elsewhere it only multiplies the graph.
+  if (!started || plainOpen) steps.push({ type: world.subscribed ? 'app.unsubscribe' : 'app.subscribe' });
   // Faults armed for the first dial (a reconnect dial that fails is served by the server's steps).
   if (is(s, 'idle')) {
     if (!world.breakDial) steps.push({ type: 'adapter.breaks' });
@@ -176,6 +183,18 @@ export function applyStep(s: ModelState, step: LifecycleStep): ModelState {
     case 'app.urlFails':
       world.failUrl = true;
       break;
+    case 'app.subscribe':
+      world.subscribed = true;
+      deliver(w, {
+        type: 'subscription.add',
+        subscriptions: [{ id: MODEL_SUBSCRIPTION_ID, input: MODEL_SUBSCRIPTION }],
+      });
+      break;
+    case 'app.unsubscribe':
+      // It ends at once (or after its subscribe, on an open session), and the client removes it.
+      world.subscribed = false;
+      deliver(w, { type: 'subscription.remove', ids: [MODEL_SUBSCRIPTION_ID] });
+      break;
     case 'adapter.breaks':
       world.breakDial = true;
       break;
@@ -276,5 +295,6 @@ export function abstractKey(s: ModelState, config: MachineConfig): string {
     w.breakDial,
     w.failUrl,
     w.blocked,
+    w.subscribed,
   ]);
 }

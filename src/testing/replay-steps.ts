@@ -63,6 +63,12 @@ export async function perform(
     case 'app.urlFails':
       control.failNextUrl();
       return;
+    case 'app.subscribe':
+      control.subscribe(client);
+      return;
+    case 'app.unsubscribe':
+      control.unsubscribe();
+      return;
     case 'adapter.breaks':
       return server.breakNextConnect();
     case 'server.accept':

@@ -4,11 +4,12 @@
  */
 import { instance } from '@viz-js/viz';
 import { connectionMachine } from '../../machines/connection.machine.js';
+import { subscriptionMachine } from '../../machines/subscription.machine.js';
 import { describeMachine, toDot, toMermaid } from './export.js';
 import { toStatelyImport } from './stately.js';
 
-/** The machines that get diagrams, by file stem. */
-export const MACHINES = { connection: connectionMachine } as const;
+/** The machines that get diagrams, by file stem: the connection, and the child it spawns per subscription. */
+export const MACHINES = { connection: connectionMachine, subscription: subscriptionMachine } as const;
 
 /** File name -> content, for every machine: `.mmd`, `.md` (Mermaid for code hosts), `.dot`, `.svg`,
  * `.stately.js` (for Stately's "Import from code"). */

@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_BUNDLE, bundleBrowser } from '../../scripts/bundle-browser.mjs';
 import { CHROMIUM, launchChromium, requireChromium } from '../helpers/chromium.js';
 import { Opcode, closeRawPeers, startRawPeer } from '../helpers/raw-peer.js';
+import { type DemoServer, startDemoServer } from '../../src/server.js';
 import { type TestWsServer, cleanup, startWsServer } from '../helpers/servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -258,5 +259,58 @@ describe('real browser (Debian chromium, native WebSocket, browser bundle)', () 
     await page.evaluate(() => wsm.stop());
     expect(await page.evaluate(() => wsm.state)).toBe('stopped');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('subscriptions work the same: subscribed at the open, re-subscribed after a server restart, heartbeats routed to them', async () => {
+    const server: DemoServer = await startDemoServer({
+      port: 0,
+      heartbeatIntervalMs: 20,
+      closeTimeoutMs: 200,
+    });
+    try {
+      const { page } = await openPage(server.url);
+      await page.evaluate(() => wsm.start({ reconnect: { baseDelayMs: 50, maxDelayMs: 250 } }));
+      await page.evaluate(() => {
+        const w = window as unknown as { sub: { states: string[]; calls: boolean[]; beats: number[] } };
+        w.sub = { states: [], calls: [], beats: [] };
+        const client = wsm.client as {
+          subscribe(options: unknown): { on(event: string, fn: (x: any) => void): void };
+        };
+        let id = 0;
+        const sub = client.subscribe({
+          name: 'heartbeat',
+          subscribe: (session: { send(d: string): void }, ctx: { resubscribing: boolean }) => {
+            w.sub.calls.push(ctx.resubscribing);
+            session.send(JSON.stringify({ type: 'subscribe_request', reqId: ++id, topic: 'heartbeat' }));
+          },
+          match: (m: { json(): { type?: string } }) => m.json().type === 'heartbeat',
+        });
+        sub.on('state', ({ to }) => w.sub.states.push(to));
+        sub.on('message', (m) => w.sub.beats.push(m.sessionId));
+      });
+      type Sub = { sub: { states: string[]; calls: boolean[]; beats: number[] } };
+      await until(
+        page,
+        () => (window as unknown as Sub).sub.beats.length >= 2,
+        'heartbeats in the subscription',
+      );
+      const first = await page.evaluate(() => (window as unknown as Sub).sub.beats[0]!);
+      await server.restart();
+      await until(
+        page,
+        () =>
+          (window as unknown as Sub).sub.beats.some((id) => id !== (window as unknown as Sub).sub.beats[0]),
+        'heartbeats of the next session',
+      );
+      const seen = await page.evaluate(() => (window as unknown as Sub).sub);
+      expect(seen.states).toEqual(['subscribed', 'resubscribing', 'subscribed']);
+      expect(seen.calls).toEqual([false, true]);
+      expect(seen.beats.at(-1)).not.toBe(first);
+      await page.evaluate(() => wsm.stop());
+      expect(await page.evaluate(() => (window as unknown as Sub).sub.states.at(-1))).toBe('unsubscribed');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await server.kill();
+    }
   });
 });

@@ -187,7 +187,8 @@ describe('wsmachine demo', () => {
     expect(output).toMatch(/WSM_ERR_CONNECTION_CLOSED/);
     expect(output).toMatch(/WSM_ERR_REQUEST_TIMEOUT/);
     expect(output.match(/delivered after the reopen/g)).toHaveLength(3);
-    expect(output).toMatch(/re-subscribed before open/);
+    expect(output).toMatch(/re-subscribed at the reopen, before queued sends/);
+    expect(output).toMatch(/subscription heartbeat resubscribing → subscribed/);
     expect(run.stderr).toEqual([]);
   });
 });

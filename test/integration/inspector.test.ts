@@ -96,6 +96,33 @@ describe('inspector server', () => {
     }
   });
 
+  it("lists an attached client's subscriptions as actors, with their state and events", async () => {
+    const server = await startWsServer({ echo: true });
+    const inspector = await createInspector({ statsIntervalMs: 1_000 });
+    const client = createClient({ url: server.url, heartbeat: false });
+    try {
+      const stream = readEvents(inspector.url);
+      await stream.ready;
+      inspector.attach(client, 'feed');
+      const sub = client.subscribe({ name: 'prices', subscribe: (s) => void s.send('subscribe prices') });
+      await client.start();
+      const subscribed = await stream.until(
+        (m) => m.type === 'actor' && m.id === 'subscription:prices' && m.state === 'subscribed',
+      );
+      expect(subscribed.logic).toBe('machine subscription');
+      await stream.until(
+        (m) => m.type === 'actor-log' && m.key === subscribed.key && /connection\.opened/.test(m.line),
+      );
+      await sub.unsubscribe();
+      await stream.until((m) => m.type === 'actor' && m.key === subscribed.key && m.state === 'unsubscribed');
+      stream.close();
+    } finally {
+      await client.stop();
+      await inspector.close();
+      await server.close();
+    }
+  });
+
   it('detach stops streaming that client; close() leaves no server, stream or timer behind', async () => {
     const server = await startWsServer({ echo: true });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection.machine.js';
+import { subscriptionMachine } from '../../machines/subscription.machine.js';
 import { describeMachine, guardName, toDot, toMermaid } from '../../src/visualize/export.js';
 import { renderDiagrams } from '../../src/visualize/render.js';
 
@@ -21,6 +22,11 @@ describe('visualizations/', () => {
       'connection.mmd',
       'connection.stately.js',
       'connection.svg',
+      'subscription.dot',
+      'subscription.md',
+      'subscription.mmd',
+      'subscription.stately.js',
+      'subscription.svg',
     ]);
     for (const [name, content] of Object.entries(files)) {
       let committed = '';
@@ -67,6 +73,36 @@ describe('visualizations/', () => {
     const opened = chart.edges.find((e) => e.trigger === 'socket.opened');
     expect(timeout?.failure).toBe(true);
     expect(opened?.happy).toBe(true);
+  });
+
+  it('draws the subscription machine next to the connection, and the connection spawning it', () => {
+    const chart = describeMachine(subscriptionMachine);
+    const dot = toDot(chart);
+    const mermaid = toMermaid(chart);
+    for (const state of [
+      'subscribing',
+      'subscribed',
+      'resubscribing',
+      'unsubscribing',
+      'unsubscribed',
+      'failed',
+    ]) {
+      expect(dot).toContain(`label="${state}`);
+      expect(mermaid).toContain(`"${state}"`);
+    }
+    for (const actor of ['subscribe', 'unsubscribe']) expect(dot).toContain(`invoke: ${actor}`);
+    expect(dot).toContain('after retryDelay');
+    for (const event of [
+      'connection.opened',
+      'connection.ended',
+      'connection.stopped',
+      'subscription.timedOut',
+    ])
+      expect(dot).toContain(event);
+    expect(dot).toContain('canRetry');
+    const connection = toDot(describeMachine(connectionMachine));
+    expect(connection).toContain('subscription.add');
+    expect(connection).toContain('subscription.remove');
   });
 
   it('names combined guards', () => {

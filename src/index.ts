@@ -21,7 +21,7 @@ export * from './public.js';
  * await client.start();
  * ```
  */
-export const createClient = makeCreateClient(defaultNativeAdapter);
+export const createClient = /* @__PURE__ */ makeCreateClient(defaultNativeAdapter);
 
 /**
  * XState actor logic that owns a client (over the native `WebSocket`) for the life of the invoking state:
@@ -53,4 +53,4 @@ export const createClient = makeCreateClient(defaultNativeAdapter);
  * createActor(app).start();
  * ```
  */
-export const fromClient = makeFromClient(createClient);
+export const fromClient = /* @__PURE__ */ makeFromClient(createClient);

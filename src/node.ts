@@ -24,7 +24,7 @@ export { createWsAdapter, type WsClientOptions } from './transport/ws.js';
  * await client.stop();           // always settles
  * ```
  */
-export const createClient = makeCreateClient(() => createWsAdapter());
+export const createClient = /* @__PURE__ */ makeCreateClient(() => createWsAdapter());
 
 /**
  * XState actor logic that owns a client (over the `ws` package) for the life of the invoking state:
@@ -56,4 +56,4 @@ export const createClient = makeCreateClient(() => createWsAdapter());
  * createActor(app).start();
  * ```
  */
-export const fromClient = makeFromClient(createClient);
+export const fromClient = /* @__PURE__ */ makeFromClient(createClient);

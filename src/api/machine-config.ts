@@ -63,7 +63,7 @@ export function machineConfigOf(
 ): MachineConfig {
   const r = o.reconnect;
   const url = staticUrlOf(o.url);
-  return {
+  return shared({
     watchEnvironment,
     staticUrl: url === undefined || typeof o.headers === 'function' ? undefined : redactUrl(url),
     openTimeoutMs: o.openTimeoutMs,
@@ -78,8 +78,9 @@ export function machineConfigOf(
       maxAttempts: Number.isFinite(r.maxAttempts) ? r.maxAttempts : null,
       resetAfterMs: r.resetAfterMs,
       retryOnStart: r.retryOnStart,
-      authCloseCodes: r.authCloseCodes,
-      fatalCloseCodes: r.fatalCloseCodes,
+      // Copies: the user's arrays are not frozen under them.
+      authCloseCodes: [...r.authCloseCodes],
+      fatalCloseCodes: [...r.fatalCloseCodes],
       credentialsRefreshable,
     },
     heartbeat: {
@@ -88,5 +89,31 @@ export function machineConfigOf(
       timeoutMs: o.heartbeat.timeoutMs,
       maxMissed: o.heartbeat.maxMissed,
     },
-  };
+  });
+}
+
+/**
+ * Clients made with the same options share one frozen configuration (the machine only reads it):
+ * a fleet of thousands of clients holds one copy, not thousands. Bounded, so a program that makes
+ * clients with ever-changing options cannot grow it without limit.
+ */
+const configs = new Map<string, MachineConfig>();
+const MAX_SHARED_CONFIGS = 64;
+
+function shared(config: MachineConfig): MachineConfig {
+  const key = JSON.stringify(config);
+  const known = configs.get(key);
+  if (known !== undefined) return known;
+  if (configs.size >= MAX_SHARED_CONFIGS) configs.delete(configs.keys().next().value as string);
+  const frozen = deepFreeze(config);
+  configs.set(key, frozen);
+  return frozen;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -812,6 +812,14 @@ export const connectionMachine = setup({
           description: 'The delay runs; going offline pauses attempts.',
           always: { guard: 'isOffline', target: 'offline' },
           after: { reconnectDelay: { target: '#connection.session', actions: 'markRestarting' } },
+          on: {
+            'env.visible': {
+              target: '#connection.session',
+              actions: 'markRestarting',
+              description:
+                'The tab became visible: attempt at once (someone is looking; the policy already allowed this attempt).',
+            },
+          },
         },
         offline: {
           description: 'The device is offline: no attempts (they would fail) until it is back online.',

@@ -547,6 +547,13 @@ createMachine({
               "target": "#connection.session",
               "actions": "markRestarting"
             }
+          },
+          "on": {
+            "env.visible": {
+              "target": "#connection.session",
+              "actions": "markRestarting",
+              "description": "The tab became visible: attempt at once (someone is looking; the policy already allowed this attempt)."
+            }
           }
         },
         "offline": {

@@ -3,7 +3,7 @@
  * start, stopped on `stopped`, so a stopped client holds no listener on window or document).
  * `offline` pauses reconnect attempts, `online` attempts at once, and a tab that becomes visible or
  * resumes from being frozen probes the heartbeat at once, so a socket that died meanwhile is found
- * within one `timeoutMs`.
+ * within one `timeoutMs`, or, during a reconnect's backoff, dials at once.
  */
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent } from '../../machines/connection.types.js';

@@ -121,6 +121,8 @@ export function candidateSteps(s: ModelState, config: MachineConfig): LifecycleS
   if (config.watchEnvironment && started) {
     if (ctx.offline) steps.push({ type: 'network.online' });
     else if (reconnecting || plainOpen) steps.push({ type: 'network.offline' });
+    // A page that becomes visible during the backoff dials at once.
+    if (is(s, { reconnecting: 'backoff' })) steps.push({ type: 'page.visible' });
   }
 
   // Time: to the next timer, when no other is due at the same instant.

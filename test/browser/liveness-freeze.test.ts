@@ -9,6 +9,7 @@
  *   that waited is read first; no heartbeat death, the same session goes on.
  * - On resume the heartbeat probes at once: with a one-minute interval a ping reaches the server right
  *   after the resume (the environment actor listens to `resume` and `visibilitychange`).
+ * - A tab shown again during a reconnect's backoff dials at once (FAULTS row 38).
  *
  * Playwright's own launch keeps every page focused and visible (focus emulation holds the page
  * "captured", so Chrome never hides or freezes it). Here chromium is started with a DevTools port and
@@ -274,5 +275,27 @@ describe('a frozen tab (chromium, native WebSocket, app-level heartbeat)', () =>
     note(
       `chromium tab shown again: a ping reached the server ${Math.max(0, Math.round(afterShownMs))} ms later (interval 60 s) and was answered`,
     );
+  });
+  it('shown again during a reconnect backoff: dials at once (a one-minute backoff: the dial comes from the visibility change)', async () => {
+    const note = observe(38);
+    const server = await startWsServer();
+    const { page } = await openPage(server.url);
+    await page.evaluate(async () => {
+      await wsm.start({ reconnect: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 'none' } });
+    });
+    const other = await browser!.contexts()[0]!.newPage();
+    pages.push(other);
+    await other.bringToFront();
+    await page.waitForFunction(() => document.visibilityState === 'hidden', undefined, WAIT);
+    // The server drops the socket while the tab is hidden: the next dial is a minute away.
+    server.terminateAll();
+    await page.waitForFunction(() => wsm.client.state === 'reconnecting', undefined, WAIT);
+    await page.bringToFront();
+    // WAIT (10 s) is far shorter than the backoff: only the visibility change can open it in time.
+    await page.waitForFunction(() => wsm.client.state === 'open', undefined, WAIT);
+    await server.waitForConnections(2);
+    const seen = await page.evaluate(() => ({ sessionId: wsm.client.sessionId, closes: wsm.closes.length }));
+    expect(seen).toEqual({ sessionId: 2, closes: 1 });
+    note('chromium tab shown again during a 60 s reconnect backoff: it dialled at once and opened session 2');
   });
 });

@@ -2456,6 +2456,19 @@ describe('environment: offline, online, the environment actor', () => {
     expect(g.clock.pending).toBe(0);
   });
 
+  it('a page that becomes visible during the backoff dials at once; the backoff timer goes with it', async () => {
+    const h = harness({ reconnect: { baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    await startOpen(h);
+    await closed(h);
+    expect(h.actor.getSnapshot().matches({ reconnecting: 'backoff' })).toBe(true);
+    expect(h.clock.pending).toBe(1);
+    h.send({ type: 'env.visible' });
+    expect(h.phase()).toBe('dialing');
+    expect(h.rt.sockets).toHaveLength(2);
+    expect(h.socket().input).toMatchObject({ restarting: true, attempt: 1 });
+    expect(h.clock.pending).toBe(1); // the open deadline, not the abandoned backoff
+  });
+
   it('offline while open does not end the session; a drop then waits for online without a timer', async () => {
     const h = harness();
     await startOpen(h);

@@ -120,6 +120,8 @@ class DemoRun {
   private nextDialAt: number | undefined;
   private nextReq = 1;
   private openedSession = 0;
+  /** Session numbers (1, 2, ... as sessions open) by the dial id events carry as `sessionId`. */
+  private readonly sessionNumbers = new Map<number, number>();
   /** The client's own accounting, from request outcomes and heartbeat sequence numbers. */
   private readonly ledger = {
     issued: 0,
@@ -168,7 +170,9 @@ class DemoRun {
     const c = this.c;
     const state = client.state as ClientState;
     const parts = [`${state === 'open' ? c.green('●') : c.yellow('●')} ${paintState(c, state)}`];
-    if (client.sessionId > 0) parts.push(`session ${client.sessionId}`);
+    // Sessions count the connections that opened; a dial that failed is an attempt, not a session.
+    const opened = client.stats().sessions;
+    if (opened > 0) parts.push(`session ${opened}`);
     parts.push(`attempt ${client.attempt}`);
     if (state === 'reconnecting' && this.nextDialAt !== undefined)
       parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - Date.now()))}`);
@@ -233,12 +237,13 @@ class DemoRun {
     const ledger = this.ledger;
     ledger.heartbeats++;
     const last = ledger.lastSeq.get(message.sessionId) ?? 0;
+    const session = this.sessionNumbers.get(message.sessionId) ?? '?';
     const seq = beat.seq ?? 0;
     if (seq !== last + 1) ledger.gaps += Math.abs(seq - last - 1) || 1;
     ledger.lastSeq.set(message.sessionId, seq);
     this.say(
       'client',
-      `${this.c.dim('<')} heartbeat #${seq} on session ${message.sessionId} (connection up ${formatMs(beat.uptimeMs ?? 0)})`,
+      `${this.c.dim('<')} heartbeat #${seq} on session ${session} (connection up ${formatMs(beat.uptimeMs ?? 0)})`,
     );
     const count = ledger.heartbeats;
     this.heartbeatWaiters = this.heartbeatWaiters.filter((w) => {
@@ -288,7 +293,13 @@ class DemoRun {
     });
     client.on('open', (e) => {
       this.openedSession = e.sessionId;
-      this.say('client', `open: session #${e.sessionId}${e.restarting ? ' (reconnected)' : ''}`);
+      const session = client.stats().sessions;
+      this.sessionNumbers.set(e.sessionId, session);
+      this.say(
+        'client',
+        // The dial id (events' sessionId) beside it: dials that failed in between took ids too.
+        `open: session ${session} (${e.restarting ? 'reconnected, ' : ''}dial ${e.sessionId})`,
+      );
     });
     client.on('close', (e) => {
       if (e.sessionId !== this.openedSession)
@@ -544,7 +555,7 @@ class DemoRun {
     const failures = [...ledger.failures.entries()].map(([code, n]) => `${code} ${n}`).join(', ');
     this.screen.print('');
     this.screen.print(
-      `${c.bold('summary')}  sessions: ${stats.sessions} · reconnects: ${stats.reconnects} · ` +
+      `${c.bold('summary')}  sessions: ${stats.sessions} · dials: ${stats.dials} · reconnects: ${stats.reconnects} · ` +
         `requests: ${ledger.ok} ok, ${ledger.failed} failed${failures ? ` (${failures})` : ''} · ` +
         `messages: ${stats.messagesIn} in, ${stats.messagesOut} out · heartbeats: ${ledger.heartbeats} · ` +
         `inbound: ${ledger.handled} handled, ${ledger.ok} replies, ${stats.unhandled} unhandled · ` +

@@ -180,10 +180,15 @@ describe('wsmachine demo', () => {
     expect(performance.now() - started).toBeLessThan(30_000);
     const summary = run.stdout.find((l) => l.startsWith('summary'));
     expect(summary).toMatch(
-      /sessions: 2 · reconnects: [1-9]\d* · requests: \d+ ok, 2 failed .* messages: \d+ in, \d+ out .*lost: 0$/,
+      /sessions: 2 · dials: [2-9]\d* · reconnects: [1-9]\d* · requests: \d+ ok, 2 failed .* messages: \d+ in, \d+ out .*lost: 0$/,
     );
     expect(output).toMatch(/close 1006/);
     expect(output).toMatch(/reconnecting: attempt 1, next dial in/);
+    // Session numbers count sessions that opened (the summary's 2); failed dials are dials, not sessions.
+    expect(output).toMatch(/open: session 1 \(dial 1\)/);
+    expect(output).toMatch(/open: session 2 \(reconnected, dial [2-9]\d*\)/);
+    expect(output).not.toMatch(/open: session [3-9]/);
+    expect(output).toMatch(/heartbeat #\d+ on session 2 /);
     expect(output).toMatch(/WSM_ERR_CONNECTION_CLOSED/);
     expect(output).toMatch(/WSM_ERR_REQUEST_TIMEOUT/);
     expect(output.match(/delivered after the reopen/g)).toHaveLength(3);

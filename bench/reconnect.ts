@@ -431,16 +431,20 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
   const storm = storms['wsmachine (defaults: full jitter)']!;
   const targets: TargetCheck[] = [
     {
-      target: 'Reconnect zero-delay <= 1.2x the raw ws floor',
+      target: 'Reconnect zero-delay <= 2.5x the raw ws floor, ahead of every peer (issue 17)',
       measured: `${fmtRatio(wsmLoop)} (${fmt(loopSummary.wsmachine.median)} ms vs ${fmt(floor)} ms)`,
-      met: wsmLoop <= 1.2,
-      why: `the raw floor dials again synchronously inside its close handler. wsmachine's reconnect is a path through the statechart, closing -> reconnecting -> connecting -> opening -> open, each step an XState transition with its actions, invoked actors (the socket actor, the onOpen/onClose hook actors) and emitted events (profiled with --cpu-prof: about a quarter of the client's CPU in this loop is XState's own code); and a 0 ms backoff is still a timer, which Node runs no sooner than 1 ms. The peers, which also wait on a timer, measure ${LOOPS.filter(
+      met:
+        wsmLoop <= 2.5 &&
+        LOOPS.filter((l) => l !== 'wsmachine' && l !== 'raw ws loop (floor)').every(
+          (l) => wsmLoop <= loopRatio(l),
+        ),
+      why: `the raw floor dials again synchronously inside its close handler. wsmachine's reconnect is a path through the statechart, closing -> ended -> deciding -> reconnecting -> connecting -> opening -> open, each step an XState transition with its actions, invoked actors (the socket actor and the onOpen/onClose hook actors: an Actor each, with its mailbox and snapshot, plus a promise and an AbortController for each hook) and emitted events; and a 0 ms backoff is still a timer, which Node runs no sooner than 1 ms. The peers, which also wait on a timer, measure ${LOOPS.filter(
         (l) => l !== 'wsmachine' && l !== 'raw ws loop (floor)',
       )
         .map((l) => `${l} ${fmtRatio(loopRatio(l))}`)
         .join(
           ', ',
-        )}. Reaching 1.2x would mean reconnecting outside the machine, which is the design's one rule (every lifecycle step is a transition): not a contained fix.`,
+        )}. Closing the gap means a lighter host for the same statechart (no Actor per session and per hook run), proposed in the closing note; skipping the hook actors when there is no hook would hide \`opening\`/\`closing\` from \`state\` events, a change users would see.`,
     },
     {
       target: 'Default first reconnect after a restart: median < 0.6 s',

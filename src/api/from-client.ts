@@ -140,7 +140,7 @@ function startClient(
       'stopped',
     );
   }
-  const { forwardMessages, ...options } = mergeInput(defaults, inputs.get(self));
+  const { forwardMessages, subscriptions, ...options } = mergeInput(defaults, inputs.get(self));
   let run: Running | undefined;
   if (forwardMessages === true) {
     const userOnMessage = options.hooks?.onMessage;
@@ -204,6 +204,28 @@ function startClient(
     }),
   );
   // A failed start also ends in `stopped` (handled above); this only catches what would slip past it.
+  try {
+    for (const spec of subscriptions ?? []) {
+      const sub = client.subscribe(spec);
+      const name = sub.name;
+      current.offs.push(
+        sub.on('state', ({ from, to }) =>
+          toParent(scope, current, { type: 'wsmachine.subscription', name, from, to }),
+        ),
+      );
+      if (forwardMessages === true) {
+        current.offs.push(
+          sub.on('message', (message) =>
+            toParent(scope, current, { type: 'wsmachine.subscription.message', name, message }),
+          ),
+        );
+      }
+    }
+  } catch (error) {
+    // Bad subscription options fail the actor as bad client options do (the parent's onError).
+    release(self, current);
+    throw error;
+  }
   client.start().catch((error: unknown) => ended(error ?? new StartError(undefined)));
 }
 

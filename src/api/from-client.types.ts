@@ -7,11 +7,12 @@ import type { CloseClass } from '../core/close-codes.js';
 import type { WsmError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
 import type { ClientState, Data } from '../core/types.js';
+import type { SubscriptionOptions, SubscriptionState } from '../session/subscription-types.js';
 import type { ClientOptions, RequestOptions } from '../types.js';
 
 /**
  * The `input` of a `fromClient` actor: every `createClient` option (merged over the `defaults` given
- * to `fromClient`), plus `forwardMessages`.
+ * to `fromClient`), plus `forwardMessages` and `subscriptions`.
  *
  * @example
  * ```ts
@@ -31,6 +32,25 @@ export interface FromClientInput extends ClientOptions {
    * @default false
    */
   forwardMessages?: boolean;
+  /**
+   * Subscriptions the client makes when the actor starts, in this order (`client.subscribe(options)`
+   * each, so they subscribe at the first open and again after every reopen). Every change of their
+   * state reaches the parent as `wsmachine.subscription`; with `forwardMessages: true`, the messages
+   * they claim come as `wsmachine.subscription.message`. Their errors come as `wsmachine.error` (the
+   * client's error channel). Options a subscription refuses fail the actor (`onError`) with the
+   * `InvalidOptionsError`. Replaces, not merges with, the `defaults`' list.
+   * @default undefined (none)
+   *
+   * @example
+   * ```ts
+   * import { type FromClientInput } from 'wsmachine';
+   * const input: FromClientInput = {
+   *   url: 'wss://example.test/feed',
+   *   subscriptions: [{ name: 'prices', subscribe: (s) => void s.send('{"sub":"prices"}'), key: (m) => m.json<{ topic: string }>().topic }],
+   * };
+   * ```
+   */
+  subscriptions?: SubscriptionOptions[];
 }
 
 /**
@@ -56,7 +76,10 @@ export type RequestId = string | number;
  * - `wsmachine.stopped`: the client stopped by itself (never after the parent stopped the actor);
  *   `error` is why, `undefined` after `session.exit()`. The actor then ends: `onError` with an error,
  *   `onDone` without.
- * - `wsmachine.message`: with `forwardMessages: true`, a message that is not a request's reply.
+ * - `wsmachine.message`: with `forwardMessages: true`, a message that is not a request's reply (nor
+ *   claimed by a subscription).
+ * - `wsmachine.subscription`: a subscription of `input.subscriptions` changed state (`from` -> `to`).
+ * - `wsmachine.subscription.message`: with `forwardMessages: true`, a message such a subscription claimed.
  * - `wsmachine.response` / `wsmachine.requestFailed`: the outcome of a `wsmachine.request`, with its `id`.
  *
  * @example
@@ -87,6 +110,8 @@ export type FromClientEvent =
   | { type: 'wsmachine.error'; error: WsmError }
   | { type: 'wsmachine.stopped'; error: unknown }
   | { type: 'wsmachine.message'; message: Message }
+  | { type: 'wsmachine.subscription'; name: string; from: SubscriptionState; to: SubscriptionState }
+  | { type: 'wsmachine.subscription.message'; name: string; message: Message }
   | { type: 'wsmachine.response'; id: RequestId | undefined; message: Message }
   | { type: 'wsmachine.requestFailed'; id: RequestId | undefined; error: WsmError };
 

@@ -4,6 +4,7 @@
  * wait on the parent's snapshot (XState's `waitFor`) or on server events. Nothing sleeps.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type DemoServer, startDemoServer } from '../../src/server.js';
 import { type ActorRefFrom, assign, createActor, sendTo, setup, waitFor } from 'xstate';
 import {
   type FromClientCommand,
@@ -249,6 +250,73 @@ describe('fromClient: commands from the parent', () => {
     app.send({ type: 'command', command: { type: 'wsmachine.send', data: '{"ok":true}' } });
     expect(await server.waitForMessages(0, 1)).toEqual(['{"ok":true}']);
     expect(server.connections).toHaveLength(1);
+  });
+});
+
+describe('fromClient: subscriptions (the demo server)', () => {
+  const demos: DemoServer[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(demos.splice(0).map((d) => d.kill()));
+  });
+  const demoInput = (server: DemoServer): Partial<FromClientInput> => ({
+    url: server.url,
+    heartbeat: false,
+    reconnect: { baseDelayMs: 0, maxDelayMs: 0 },
+    requests: {
+      key: { request: (_data, id: string) => id, response: (m) => m.json<{ reqId?: string }>().reqId },
+    },
+  });
+  let n = 0;
+  const heartbeat = {
+    name: 'heartbeat',
+    subscribe: async (session: { request: WsClient['request'] }) => {
+      const reqId = `s${++n}`;
+      const reply = await session.request(
+        JSON.stringify({ type: 'subscribe_request', reqId, topic: 'heartbeat' }),
+        {
+          params: reqId,
+        },
+      );
+      if (reply.json<{ status: string }>().status !== 'OK') throw new Error('refused');
+    },
+    match: (m: { json<T>(): T }) => m.json<{ type?: string }>().type === 'heartbeat',
+  };
+
+  it('input.subscriptions: states reach the parent as wsmachine.subscription, claimed messages as wsmachine.subscription.message; again after a restart', async () => {
+    const server = await startDemoServer({ port: 0, heartbeatIntervalMs: 15 });
+    demos.push(server);
+    const app = startApp({ ...demoInput(server), forwardMessages: true, subscriptions: [heartbeat] });
+    await until(app, (e) => count(e, 'wsmachine.subscription.message') >= 2);
+    expect(ofType(app, 'wsmachine.subscription').map(({ from, to }) => `${from} -> ${to}`)).toEqual([
+      'subscribing -> subscribed',
+    ]);
+    const [first] = ofType(app, 'wsmachine.subscription.message');
+    expect(first?.name).toBe('heartbeat');
+    expect(first?.message.json<{ type: string }>().type).toBe('heartbeat');
+    // Claimed messages are the subscription's: none came as a plain wsmachine.message.
+    expect(count(app.getSnapshot().context.events, 'wsmachine.message')).toBe(0);
+
+    // The server restarts (1012): the parent sees the subscription go through resubscribing and back.
+    await server.restart();
+    await until(app, (e) => count(e, 'wsmachine.open') === 2 && count(e, 'wsmachine.subscription') === 3);
+    expect(ofType(app, 'wsmachine.subscription').map(({ from, to }) => `${from} -> ${to}`)).toEqual([
+      'subscribing -> subscribed',
+      'subscribed -> resubscribing',
+      'resubscribing -> subscribed',
+    ]);
+    // The subscription is the client's own: clientOf(...) reaches the same one.
+    expect(clientIn(app).stats().sessions).toBe(2);
+  });
+
+  it('a subscription the client refuses (no name) fails the actor with InvalidOptionsError; nothing is dialled', async () => {
+    const server = await startDemoServer({ port: 0 });
+    demos.push(server);
+    const app = startApp({ ...demoInput(server), subscriptions: [{ ...heartbeat, name: '' }] });
+    await waitFor(app, (s) => s.matches('failed'), { timeout: 5_000 });
+    const failure = app.getSnapshot().context.failure as { code: string; message: string };
+    expect(failure.code).toBe('WSM_ERR_INVALID_OPTIONS');
+    expect(failure.message).toMatch(/name/);
+    expect(server.stats().accepted).toBe(0);
   });
 });
 

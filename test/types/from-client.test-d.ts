@@ -60,6 +60,8 @@ describe('fromClient types', () => {
       | 'wsmachine.error'
       | 'wsmachine.stopped'
       | 'wsmachine.message'
+      | 'wsmachine.subscription'
+      | 'wsmachine.subscription.message'
       | 'wsmachine.response'
       | 'wsmachine.requestFailed'
     >();

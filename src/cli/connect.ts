@@ -118,6 +118,8 @@ class ConnectSession {
           // Session numbers count sessions that opened (the id of a dial also counts failed dials).
           `${this.n.green('*')} connected: session ${this.client.stats().sessions}${e.restarting ? ' (reconnected)' : ''}${e.protocol ? `, subprotocol ${e.protocol}` : ''}`,
         );
+      // The session is counted when it opens, after the state line was drawn for `open`.
+      this.refresh();
     });
     client.on('message', (m) => {
       if (this.enough) return;

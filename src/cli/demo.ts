@@ -300,6 +300,8 @@ class DemoRun {
         // The dial id (events' sessionId) beside it: dials that failed in between took ids too.
         `open: session ${session} (${e.restarting ? 'reconnected, ' : ''}dial ${e.sessionId})`,
       );
+      // The session is counted when it opens, after the status line was drawn for `open`.
+      this.refresh();
     });
     client.on('close', (e) => {
       if (e.sessionId !== this.openedSession)

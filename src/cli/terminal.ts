@@ -69,7 +69,7 @@ export class Screen {
   /** Replaces the status line (TTY only); `undefined` removes it. */
   status(text: string | undefined): void {
     if (!this.live) return;
-    const columns = this.out.columns ?? 100;
+    const columns = this.out.columns || 100; // a pty may report 0 columns (no size set)
     const fitted =
       text !== undefined && visibleLength(text) > columns - 1
         ? text.replace(ANSI, '').slice(0, columns - 2)
@@ -121,7 +121,7 @@ export class PromptScreen {
    * `text`, so the scrollback reads as sent and received lines, as in wscat.
    */
   replaceEntered(entered: string, text: string | undefined): void {
-    const columns = this.out.columns ?? 80;
+    const columns = this.out.columns || 80;
     const rows = Math.floor((visibleLength(this.rl.getPrompt()) + entered.length) / columns) + 1;
     this.out.write(`\x1b[${rows}A\r\x1b[0J`);
     if (text === undefined) this.prompt();

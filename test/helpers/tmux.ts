@@ -8,7 +8,7 @@
  * Every tmux call is asynchronous: the servers the program talks to run in the test's own process.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,25 @@ export interface TerminalOptions {
 }
 
 const open: Terminal[] = [];
+
+/**
+ * The exit status of `pid` when it is a zombie (exited, not yet reaped): field 52 of
+ * /proc/<pid>/stat is the status as waitpid(2) reports it. `undefined` while it runs or once reaped.
+ */
+function zombieStatus(pid: string): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid.trim()}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] !== 'Z') return undefined;
+  const wait = Number(fields[52 - 3]);
+  if ((wait & 0x7f) !== 0) throw new Error(`the program was killed by signal ${wait & 0x7f}`);
+  return (wait >> 8) & 0xff;
+}
 
 /** Closes every terminal still open (call in `afterEach`). */
 export async function closeTerminals(): Promise<void> {
@@ -146,8 +165,12 @@ export async function startTerminal(argv: string[], options: TerminalOptions): P
           )
             .trim()
             .split('|');
-          // tmux sees the pty close before it reaps the process: dead, but no status yet.
-          if (dead !== '1' || (status === '' && signal === '')) return undefined;
+          if (dead !== '1') return undefined;
+          // tmux sees the pty close before it reaps the process: dead, but no status yet. tmux 3.3a
+          // can miss the SIGCHLD altogether (seen here with a bare `sh -c 'exit 3'`): the program is
+          // then a zombie whose status the kernel keeps, so read it there.
+          if (status === '' && signal === '')
+            return zombieStatus(await tmux('display-message', '-p', '-t', 'cli', '#{pane_pid}'));
           if (status === '')
             throw new Error(`the program was killed by signal ${signal}; the screen:\n${await screen()}`);
           return Number(status);

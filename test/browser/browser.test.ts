@@ -11,8 +11,6 @@
  * every wait is a Playwright `waitForFunction` on the page's state, or a server-side event.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -21,6 +19,7 @@ import { BROWSER_BUNDLE, bundleBrowser } from '../../scripts/bundle-browser.mjs'
 import { CHROMIUM, launchChromium, requireChromium } from '../helpers/chromium.js';
 import { Opcode, closeRawPeers, startRawPeer } from '../helpers/raw-peer.js';
 import { type DemoServer, startDemoServer } from '../../src/server.js';
+import { startTestPage } from '../helpers/page-server.js';
 import { type TestWsServer, cleanup, startWsServer } from '../helpers/servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,34 +46,6 @@ interface PageState {
   stop(): Promise<void>;
 }
 declare const wsm: PageState;
-
-/** Serves the page, its script and the browser bundle. */
-async function startPageServer(bundle: Uint8Array) {
-  const pageDir = join(root, 'test/browser/page');
-  const files: Record<string, { type: string; body: Uint8Array | string }> = {
-    '/': { type: 'text/html', body: readFileSync(join(pageDir, 'index.html')) },
-    '/app.js': { type: 'text/javascript', body: readFileSync(join(pageDir, 'app.js')) },
-    '/wsmachine.js': { type: 'text/javascript', body: bundle },
-  };
-  const server = http.createServer((req, res) => {
-    const file = files[new URL(req.url ?? '/', 'http://x').pathname];
-    if (file === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-store' });
-    res.end(file.body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** A JSON "add" service on `ws`; binary messages come back reversed. */
 function startAddServer(): Promise<TestWsServer> {
@@ -121,7 +92,7 @@ describe('real browser (Debian chromium, native WebSocket, browser bundle)', () 
     if (!existsSync(CHROMIUM)) return; // each test fails with the install hint
     const report = await bundleBrowser({ write: true });
     expect(report.forbidden).toEqual([]);
-    pageServer = await startPageServer(readFileSync(BROWSER_BUNDLE));
+    pageServer = await startTestPage(readFileSync(BROWSER_BUNDLE));
     browser = await launchChromium();
   });
 

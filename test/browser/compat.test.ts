@@ -10,12 +10,11 @@
  * code `page.evaluate` runs there.
  */
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMPAT_BROWSER_BUNDLE, bundleBrowser } from '../../scripts/bundle-browser.mjs';
 import { CHROMIUM, launchChromium, requireChromium } from '../helpers/chromium.js';
+import { serveFiles } from '../helpers/page-server.js';
 import { cleanup, startSilentTcpServer, startWsServer } from '../helpers/servers.js';
 
 /**
@@ -67,24 +66,11 @@ async function inPage<R, A>(page: Page, fn: (arg: A) => R | Promise<R>, arg?: A)
   }
 }
 
-async function startPageServer(bundle: Uint8Array) {
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (path === '/compat.js')
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-    else res.writeHead(404).end();
+const startCompatPage = (bundle: Uint8Array) =>
+  serveFiles({
+    '/': { type: 'text/html', body: PAGE },
+    '/compat.js': { type: 'text/javascript', body: bundle },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 describe('wsmachine/compat in a real browser (Debian chromium, native WebSocket)', () => {
   let browser: Browser | undefined;
@@ -100,7 +86,7 @@ describe('wsmachine/compat in a real browser (Debian chromium, native WebSocket)
       outfile: COMPAT_BROWSER_BUNDLE,
     });
     expect(report.forbidden).toEqual([]);
-    pageServer = await startPageServer(report.code);
+    pageServer = await startCompatPage(report.code);
     browser = await launchChromium();
   });
 

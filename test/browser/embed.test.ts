@@ -9,14 +9,13 @@
  * port. Waits are on the page's DOM (Playwright's waitForFunction) or on server events; nothing sleeps.
  */
 import { mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.js';
+import { type PageServer, serveFiles } from '../helpers/page-server.js';
 import { cleanup, startWsServer } from '../helpers/servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,25 +45,11 @@ async function bundlePage() {
   return { code: result.outputFiles[0]!.contents, inputs: Object.keys(result.metafile.inputs) };
 }
 
-async function startPageServer(script: Uint8Array) {
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HTML);
-    else if (path === '/app.js')
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
-    else if (path === '/favicon.ico') res.writeHead(204).end();
-    else res.writeHead(404).end();
+const startEmbedPage = (script: Uint8Array) =>
+  serveFiles({
+    '/': { type: 'text/html', body: HTML },
+    '/app.js': { type: 'text/javascript', body: script },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 declare const window: { __statuses: string[] };
 
@@ -84,13 +69,13 @@ const statusIs = (page: Page, status: string) =>
 
 describe('embed recipe: React + @xstate/react + fromClient in Debian chromium', () => {
   let browser: Browser;
-  let pageServer: Awaited<ReturnType<typeof startPageServer>>;
+  let pageServer: PageServer;
   let inputs: string[];
 
   beforeAll(async () => {
     const bundle = await bundlePage();
     inputs = bundle.inputs;
-    pageServer = await startPageServer(bundle.code);
+    pageServer = await startEmbedPage(bundle.code);
     browser = await launchChromium();
   });
   afterEach(cleanup);

@@ -21,18 +21,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type CDPSession, type Page, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_BUNDLE, bundleBrowser } from '../../scripts/bundle-browser.mjs';
 import { observe } from '../faults/observe.js';
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.js';
+import { startTestPage } from '../helpers/page-server.js';
 import { type TestWsServer, cleanup, startWsServer } from '../helpers/servers.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * Playwright's waits re-check on animation frames by default; a page that was hidden has none, so
  * these re-check on a short interval instead (the timeout is a guard, not a wait).
@@ -55,33 +51,6 @@ interface PageState {
   resumed?: number;
 }
 declare const wsm: PageState;
-
-async function startPageServer(bundle: Uint8Array) {
-  const pageDir = join(root, 'test/browser/page');
-  const files: Record<string, { type: string; body: Uint8Array | string }> = {
-    '/': { type: 'text/html', body: readFileSync(join(pageDir, 'index.html')) },
-    '/app.js': { type: 'text/javascript', body: readFileSync(join(pageDir, 'app.js')) },
-    '/wsmachine.js': { type: 'text/javascript', body: bundle },
-  };
-  const server = http.createServer((req, res) => {
-    const file = files[new URL(req.url ?? '/', 'http://x').pathname];
-    if (file === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-store' });
-    res.end(file.body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /**
  * Debian chromium with a DevTools port, driven by playwright-core over CDP without its default
@@ -136,7 +105,7 @@ describe('a frozen tab (chromium, native WebSocket, app-level heartbeat)', () =>
     if (!existsSync(CHROMIUM)) return; // each test fails with the install hint
     const report = await bundleBrowser({ write: true });
     expect(report.forbidden).toEqual([]);
-    pageServer = await startPageServer(readFileSync(BROWSER_BUNDLE));
+    pageServer = await startTestPage(readFileSync(BROWSER_BUNDLE));
     ({ browser, process: chromiumProcess } = await launchFreezableChromium());
   });
 

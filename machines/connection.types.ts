@@ -8,6 +8,7 @@
  * wants done it says through commands to its invoked actors and through emitted events.
  */
 import type { CloseClass } from '../src/core/close-codes.js';
+import type { OverrideInfo } from '../src/core/reconnect-policy.js';
 import type { CloseInfo, HandshakeResponse } from '../src/core/types.js';
 import type { SubscriptionInput } from './subscription.types.js';
 
@@ -115,16 +116,7 @@ export interface MachineConfig {
  *   info.class !== 'auth' && info.attempt <= 10 && info.defaultDecision;
  * ```
  */
-export interface ReconnectDecisionInfo {
-  class: CloseClass;
-  code: number;
-  reason: string;
-  status: number | undefined;
-  error: unknown;
-  /** The reconnect attempt that would follow (1 for the first reconnect). */
-  attempt: number;
-  defaultDecision: boolean;
-}
+export interface ReconnectDecisionInfo extends OverrideInfo {}
 
 /**
  * Input of the connection machine.

@@ -33,13 +33,17 @@ export interface ReconnectFacts {
   restartRequested: boolean;
 }
 
-/** What the override sees (the public `ReconnectInfo`). */
+/**
+ * What the override sees (the public `ReconnectInfo`; `wsmachine/machines` names it
+ * `ReconnectDecisionInfo`).
+ */
 export interface OverrideInfo {
   class: CloseClass;
   code: number;
   reason: string;
   status: number | undefined;
   error: unknown;
+  /** The reconnect attempt that would follow (1 for the first reconnect). */
   attempt: number;
   defaultDecision: boolean;
 }

@@ -426,7 +426,11 @@ export const connectionMachine = setup({
         enqueue.sendTo(id, { type: 'connection.opened', sessionId: context.sessionId });
       }
     }),
+    // A session the user ends with stop() or exit() leads to `stopped`, whose entry ends the
+    // subscriptions: telling them the session ended first would show a `resubscribing` that never comes.
     endSubscriptions: enqueueActions(({ context, enqueue }) => {
+      const kind = context.endRequest?.kind;
+      if (kind === 'stop' || kind === 'exit') return;
       for (const id of context.subscriptions) enqueue.sendTo(id, { type: 'connection.ended' });
     }),
     stopSubscriptions: enqueueActions(({ context, enqueue }) => {
@@ -493,7 +497,8 @@ export const connectionMachine = setup({
           target: 'session',
           actions: ['beginStart', 'announceStartAccepted', 'startEnvironment'],
         },
-        'client.stop': { actions: 'acknowledgeStop' },
+        // Subscriptions made while not started end too: stop() ends every subscription.
+        'client.stop': { actions: ['stopSubscriptions', 'acknowledgeStop'] },
       },
     },
     session: {
@@ -841,7 +846,8 @@ export const connectionMachine = setup({
           target: 'session',
           actions: ['beginStart', 'announceStartAccepted', 'startEnvironment'],
         },
-        'client.stop': { actions: 'acknowledgeStop' },
+        // Subscriptions made while not started end too: stop() ends every subscription.
+        'client.stop': { actions: ['stopSubscriptions', 'acknowledgeStop'] },
       },
     },
   },

@@ -52,7 +52,10 @@ createMachine({
           ]
         },
         "client.stop": {
-          "actions": "acknowledgeStop"
+          "actions": [
+            "stopSubscriptions",
+            "acknowledgeStop"
+          ]
         }
       }
     },
@@ -583,7 +586,10 @@ createMachine({
           ]
         },
         "client.stop": {
-          "actions": "acknowledgeStop"
+          "actions": [
+            "stopSubscriptions",
+            "acknowledgeStop"
+          ]
         }
       }
     }

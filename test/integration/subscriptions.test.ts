@@ -539,6 +539,35 @@ describe('messages() and the actors', () => {
     expect(await second.messages().next()).toEqual({ value: undefined, done: true });
   });
 
+  it('stop() ends every subscription: one made before start() and one made after a stop, their iterators end', async () => {
+    const server = await demo();
+    const c = client(server);
+    const early = heartbeat(c).sub;
+    const reading = early.messages()[Symbol.asyncIterator]().next();
+    await c.stop(); // never started
+    expect(early.state).toBe('unsubscribed');
+    expect(await reading).toEqual({ value: undefined, done: true });
+
+    await c.start();
+    await c.stop();
+    const late = heartbeat(c).sub; // made while stopped: it waits for an open
+    expect(late.state).toBe('subscribing');
+    await c.stop(); // a second stop ends it too
+    expect(late.state).toBe('unsubscribed');
+    expect(server.stats().accepted).toBe(1);
+  });
+
+  it('a subscription the user stops goes subscribed -> unsubscribed, never through resubscribing', async () => {
+    const server = await demo();
+    const c = client(server);
+    const { sub } = heartbeat(c);
+    const path = states(sub);
+    await c.start();
+    await until(sub, 'subscribed');
+    await c.stop();
+    expect(path).toEqual(['subscribing', 'subscribed', 'unsubscribed']);
+  });
+
   it('each subscription is a child actor of the connection, visible in inspection with its states', async () => {
     const server = await demo();
     const seen: Array<{ id: string; parent: unknown; value?: unknown }> = [];

@@ -43,10 +43,15 @@ export interface FromClientInput extends ClientOptions {
    *
    * @example
    * ```ts
-   * import { type FromClientInput } from 'wsmachine';
+   * import { type FromClientInput, type Message } from 'wsmachine';
+   * const topicOf = (m: Message) => m.json<{ topic: string }>().topic; // one function, shared
    * const input: FromClientInput = {
    *   url: 'wss://example.test/feed',
-   *   subscriptions: [{ name: 'prices', subscribe: (s) => void s.send('{"sub":"prices"}'), key: (m) => m.json<{ topic: string }>().topic }],
+   *   subscriptions: ['BTC-EUR', 'ETH-EUR'].map((name) => ({
+   *     name,
+   *     subscribe: (s) => void s.send(JSON.stringify({ sub: name })),
+   *     key: topicOf,
+   *   })),
    * };
    * ```
    */

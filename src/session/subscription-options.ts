@@ -67,6 +67,8 @@ export function resolveSubscription(value: unknown): ResolvedSubscription {
     };
   }
   if (c.problems.length > 0) throw new InvalidOptionsError(c.problems);
-  const options = o as unknown as SubscriptionOptions;
+  // A copy: the router finds a subscription's group by its key function, so a later change to the
+  // user's object must not strand it there.
+  const options = { ...o } as unknown as SubscriptionOptions;
   return { options, input: { name: options.name, timeoutMs, retry } };
 }

@@ -140,8 +140,9 @@ export interface SubscriptionOptions {
   match?(message: Message): boolean;
   /**
    * The key of a message: the subscription claims messages whose key equals its `name`, found in a
-   * map. Subscriptions sharing one key function cost one call and one lookup per message, however
-   * many they are. Must answer synchronously.
+   * map. Subscriptions sharing one key function (the same function object, defined once) cost one
+   * call and one lookup per message, however many they are; each distinct function is asked on its
+   * own. Must answer synchronously.
    * @default undefined
    */
   key?(message: Message): string | undefined;

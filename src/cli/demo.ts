@@ -175,7 +175,7 @@ class DemoRun {
     if (opened > 0) parts.push(`session ${opened}`);
     parts.push(`attempt ${client.attempt}`);
     if (state === 'reconnecting' && this.nextDialAt !== undefined)
-      parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - Date.now()))}`);
+      parts.push(`next dial in ${formatMs(Math.max(0, this.nextDialAt - performance.now()))}`);
     const rtt = client.stats().lastRttMs;
     if (rtt !== undefined) parts.push(`rtt ${formatMs(rtt)}`);
     this.screen.status(parts.join(c.dim(' · ')));
@@ -312,7 +312,7 @@ class DemoRun {
       else this.say('client', `close ${formatClose(e.code, e.reason)} ${c.dim(`(class: ${e.class})`)}`);
     });
     client.on('reconnecting', (e) => {
-      this.nextDialAt = Date.now() + e.delayMs;
+      this.nextDialAt = performance.now() + e.delayMs;
       this.say(
         'client',
         `reconnecting: attempt ${e.attempt}, next dial in ${formatMs(e.delayMs)} ${c.dim('(full-jitter backoff)')}`,

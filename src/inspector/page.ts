@@ -154,7 +154,7 @@ function log(c, line) {
 setInterval(() => {
   for (const c of clients.values()) {
     const el = c.el.querySelector('.countdown');
-    const left = c.countdownUntil - Date.now();
+    const left = c.countdownUntil - performance.now();
     el.textContent = left > 0 && c.el.dataset.state === 'reconnecting' ? 'next attempt in ' + (left / 1000).toFixed(1) + ' s' : '';
   }
 }, 100);
@@ -178,7 +178,7 @@ source.onmessage = (e) => {
   } else if (m.type === 'stats') {
     const c = clients.get(m.id); if (c) facts(c, m);
   } else if (m.type === 'countdown') {
-    const c = clients.get(m.id); if (c) c.countdownUntil = m.until;
+    const c = clients.get(m.id); if (c) c.countdownUntil = performance.now() + m.delayMs;
   } else if (m.type === 'actor') {
     actorView(m);
   } else if (m.type === 'actor-log') {

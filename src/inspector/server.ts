@@ -283,7 +283,8 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
         ),
         client.on('reconnecting', (e: { attempt: number; delayMs: number }) => {
           note(`reconnecting: attempt ${e.attempt} in ${e.delayMs} ms`);
-          broadcast({ type: 'countdown', id, until: Date.now() + e.delayMs });
+          // A delay, not a date: the page times it on its own monotonic clock (no clock shared across processes).
+          broadcast({ type: 'countdown', id, delayMs: e.delayMs });
         }),
         client.on('heartbeat-missed', (e: { missed: number }) => note(`heartbeat missed (${e.missed})`)),
         client.on('error', (e: { code: string; message: string }) => note(`error ${e.code}: ${e.message}`)),

@@ -216,6 +216,7 @@ class WsConnection implements SocketConnection {
     });
     socket.on('unexpected-response', (_req, res) => {
       const retryAfter = res.headers['retry-after'];
+      // Wall time on purpose: Retry-After may be an HTTP date, which only the wall clock can subtract.
       this.error = new HandshakeError(
         res.statusCode ?? 0,
         parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now()),

@@ -21,6 +21,7 @@ import {
 import { type Inspector, createInspector } from '../inspector.js';
 import { type DemoServer, startDemoServer } from '../server.js';
 import { COLOR_OPTION, usage, withColorFlag } from './args.js';
+import { DemoLedger } from './demo-ledger.js';
 import { errorCode, formatClose, formatError, formatMs, paintState } from './format.js';
 import { type Colors, type Io, Screen, colorsFor } from './terminal.js';
 
@@ -123,18 +124,7 @@ class DemoRun {
   /** Session numbers (1, 2, ... as sessions open) by the dial id events carry as `sessionId`. */
   private readonly sessionNumbers = new Map<number, number>();
   /** The client's own accounting, from request outcomes and heartbeat sequence numbers. */
-  private readonly ledger = {
-    issued: 0,
-    ok: 0,
-    failed: 0,
-    failures: new Map<string, number>(),
-    promises: [] as Promise<unknown>[],
-    heartbeats: 0,
-    gaps: 0,
-    lastSeq: new Map<number, number>(),
-    /** Messages the client handed to onMessage (every received message is handled, a reply, or unhandled). */
-    handled: 0,
-  };
+  private readonly ledger = new DemoLedger();
   private heartbeatWaiters: Array<{ target: number; resolve: () => void }> = [];
 
   private readonly withInspector: boolean;
@@ -201,21 +191,8 @@ class DemoRun {
     const reqId = `r${this.nextReq++}`;
     const data = JSON.stringify({ ...body, reqId });
     const sentAt = performance.now();
-    const ledger = this.ledger;
-    ledger.issued++;
     const promise = target.request(data, { params: { reqId }, ...options });
-    ledger.promises.push(
-      promise.then(
-        () => {
-          ledger.ok++;
-        },
-        (error: unknown) => {
-          ledger.failed++;
-          const code = errorCode(error) ?? 'other';
-          ledger.failures.set(code, (ledger.failures.get(code) ?? 0) + 1);
-        },
-      ),
-    );
+    this.ledger.track(promise);
     return { reqId, sentAt, promise };
   }
 
@@ -235,12 +212,9 @@ class DemoRun {
   private onHeartbeat(message: Message): void {
     const beat = message.prepared as DemoReply;
     const ledger = this.ledger;
-    ledger.heartbeats++;
-    const last = ledger.lastSeq.get(message.sessionId) ?? 0;
     const session = this.sessionNumbers.get(message.sessionId) ?? '?';
     const seq = beat.seq ?? 0;
-    if (seq !== last + 1) ledger.gaps += Math.abs(seq - last - 1) || 1;
-    ledger.lastSeq.set(message.sessionId, seq);
+    ledger.heartbeat(message.sessionId, seq);
     this.say(
       'client',
       `${this.c.dim('<')} heartbeat #${seq} on session ${session} (connection up ${formatMs(beat.uptimeMs ?? 0)})`,
@@ -546,31 +520,9 @@ class DemoRun {
   }
 
   private summary(): number {
-    const c = this.c;
-    const ledger = this.ledger;
-    const stats = this.client!.stats();
-    const unsettled = ledger.issued - ledger.ok - ledger.failed;
-    // Inbound: every message received was handed to onMessage, answered a request, or was reported
-    // unhandled; whatever is none of these vanished.
-    const unaccounted = stats.messagesIn - ledger.handled - ledger.ok - stats.unhandled;
-    const lost = unsettled + stats.undelivered + ledger.gaps + stats.unhandled + unaccounted;
-    const failures = [...ledger.failures.entries()].map(([code, n]) => `${code} ${n}`).join(', ');
+    const { lines, lost } = this.ledger.summary(this.client!.stats(), this.c);
     this.screen.print('');
-    this.screen.print(
-      `${c.bold('summary')}  sessions: ${stats.sessions} · dials: ${stats.dials} · reconnects: ${stats.reconnects} · ` +
-        `requests: ${ledger.ok} ok, ${ledger.failed} failed${failures ? ` (${failures})` : ''} · ` +
-        `messages: ${stats.messagesIn} in, ${stats.messagesOut} out · heartbeats: ${ledger.heartbeats} · ` +
-        `inbound: ${ledger.handled} handled, ${ledger.ok} replies, ${stats.unhandled} unhandled · ` +
-        `${lost === 0 ? c.green('lost: 0') : c.red(`lost: ${lost}`)}`,
-    );
-    this.screen.print(
-      c.dim(
-        `lost = requests never settled (${unsettled}) + sends reported undelivered (${stats.undelivered}) + ` +
-          `heartbeat sequence gaps (${ledger.gaps}) + messages received and reported unhandled (${stats.unhandled}) + ` +
-          `messages received and neither handled, a reply nor reported (${unaccounted}). ` +
-          'Every failed request was rejected with a typed error its caller saw.',
-      ),
-    );
+    for (const line of lines) this.screen.print(line);
     return lost === 0 ? 0 : 1;
   }
 }

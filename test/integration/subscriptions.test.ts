@@ -574,8 +574,7 @@ describe('messages() and the actors', () => {
     const c = client(server, {
       inspect: (event: any) => {
         if (!String(event.actorRef?.id).startsWith('subscription:')) return;
-        if (event.type === '@xstate.actor')
-          seen.push({ id: event.actorRef.id, kind: 'created' });
+        if (event.type === '@xstate.actor') seen.push({ id: event.actorRef.id, kind: 'created' });
         if (event.type === '@xstate.snapshot')
           seen.push({ id: event.actorRef.id, kind: undefined, value: event.snapshot.value });
       },

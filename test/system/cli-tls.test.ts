@@ -114,7 +114,9 @@ describe('wsmachine connect over TLS', () => {
 
     const wrong = cli(['connect', server.url, ...tlsFlags, '--passphrase', 'not it', '-x', 'x']);
     expect(await wrong.exit).toBe(1);
-    expect(wrong.stderr.join('\n')).toMatch(/WSM_ERR_START.*bad decrypt/);
+    // OpenSSL names a wrong passphrase by what the garbage key fails at: its padding ("bad decrypt"),
+    // or, when the padding passes by chance (about 1 in 256), its parsing ("unsupported").
+    expect(wrong.stderr.join('\n')).toMatch(/WSM_ERR_START.*(bad decrypt|DECODER routines::unsupported)/);
     expect(server.clients).toHaveLength(1);
   });
 
